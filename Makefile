@@ -1,0 +1,50 @@
+# Two commands for a fresh machine: `make book` and `make test` (see README.md).
+# Both create .venv from requirements.txt when it is missing or out of date.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The build must not depend on the wall clock: a fixed epoch (2026-01-01) for
+# every tool that honours it, so two clean builds give identical files.
+export SOURCE_DATE_EPOCH ?= 1767225600
+export PYTHONHASHSEED := 0
+# The venv's jupyter and kernel come first, whatever else is on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+JB_STRICT := jupyter-book build . --builder html -W -n --keep-going
+
+.PHONY: book test unit strict bench coverage clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 is required, found " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+## book: build the HTML site strictly into _build/html (every cell executed).
+book: $(STAMP)
+	rm -rf _build
+	$(JB_STRICT)
+	@echo
+	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
+
+## test: unit tests (with coverage), then the strict build of the whole book.
+test: unit strict
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not built_book" --cov=gradlab --cov-report=term-missing:skip-covered
+
+strict: $(STAMP)
+	rm -rf _build
+	$(JB_STRICT)
+	$(BIN)/python -m pytest -m built_book -q -p no:cacheprovider
+
+## bench: gradlab's forward+backward against bare matrix multiplications.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_mlp.py
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis .coverage

@@ -1,0 +1,106 @@
+"""Argument checks shared by every gradlab module.
+
+Each helper raises a ``TypeError`` or ``ValueError`` whose message names the
+argument and says what was expected, so a reader who passes the wrong thing
+sees the mistake in their own terms instead of a numpy traceback.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "as_array",
+    "check_finite",
+    "check_positive_int",
+    "check_nonnegative",
+    "check_positive",
+    "check_rng",
+]
+
+
+def as_array(x: ArrayLike, name: str, *, ndim: int | None = None, dtype: Any = None) -> NDArray[Any]:
+    """Convert ``x`` to a floating-point array, or raise naming ``name``.
+
+    Integer and boolean input is promoted to ``float64``; floating input keeps
+    its precision (the exploding-gradient chapter runs networks in float32).
+    """
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be a number or an array of numbers, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be array-like, got {type(x).__name__}: {exc}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must hold real numbers, got complex dtype {arr.dtype}")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def check_finite(arr: NDArray[Any], name: str) -> NDArray[Any]:
+    """Raise ``ValueError`` if ``arr`` holds NaN or infinity."""
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite, but {bad} entr{'y is' if bad == 1 else 'ies are'} NaN or inf")
+    return arr
+
+
+def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as ``int`` if it is an integer ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _real(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    return v
+
+
+def check_nonnegative(value: Any, name: str) -> float:
+    """Return ``value`` as ``float`` if it is a finite real ``>= 0``."""
+    v = _real(value, name)
+    if v < 0:
+        raise ValueError(f"{name} must be >= 0, got {v}")
+    return v
+
+
+def check_positive(value: Any, name: str) -> float:
+    """Return ``value`` as ``float`` if it is a finite real ``> 0``."""
+    v = _real(value, name)
+    if v <= 0:
+        raise ValueError(f"{name} must be > 0, got {v}")
+    return v
+
+
+def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
+    """Accept a ``numpy.random.Generator`` or an integer seed.
+
+    Every random draw in the book goes through a seeded ``Generator`` so that
+    two builds print the same numbers; the legacy global ``np.random`` state is
+    never used.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"{name} seed must be >= 0, got {rng}")
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{name} must be a numpy.random.Generator or an integer seed, got {type(rng).__name__}")

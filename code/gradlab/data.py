@@ -1,0 +1,89 @@
+"""Data the book trains on: scikit-learn's 8×8 digits and small synthetic sets.
+
+Nothing is downloaded: the digits (1,797 images of 64 pixels, 10 classes)
+ship inside scikit-learn; the synthetic sets are drawn from a seeded
+generator.
+
+Used in: chapters ``ch1_what`` and ``ch5_exploding``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._validate import check_positive, check_positive_int, check_rng
+
+__all__ = ["Dataset", "digits", "gaussian_blobs"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split; ``X_*`` are (n, n_features) float64, ``y_*`` integer labels (n,)."""
+
+    X_train: NDArray[np.float64]
+    y_train: NDArray[np.int64]
+    X_test: NDArray[np.float64]
+    y_test: NDArray[np.int64]
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return int(max(self.y_train.max(), self.y_test.max()) + 1)
+
+
+def _split(X: NDArray[np.float64], y: NDArray[np.int64], test_fraction: float, rng: np.random.Generator) -> Dataset:
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
+    order = rng.permutation(len(y))
+    n_test = int(round(test_fraction * len(y)))
+    test, train = order[:n_test], order[n_test:]
+    return Dataset(X[train], y[train], X[test], y[test])
+
+
+def digits(*, test_fraction: float = 0.25, rng: np.random.Generator | int = 0) -> Dataset:
+    """scikit-learn's digits, shuffled with ``rng`` and standardised.
+
+    Each pixel is centred and scaled with the *training* mean and standard
+    deviation (pixels that are constant in the training set, the always-blank
+    corners, are only centred), so no test information leaks into training.
+    """
+    from sklearn.datasets import load_digits  # imported lazily: only this function needs scikit-learn
+
+    test_fraction = check_positive(test_fraction, "test_fraction")
+    raw = load_digits()
+    ds = _split(raw.data.astype(np.float64), raw.target.astype(np.int64), test_fraction, check_rng(rng))
+    mean = ds.X_train.mean(axis=0)
+    std = ds.X_train.std(axis=0)
+    std[std == 0] = 1.0
+    return Dataset((ds.X_train - mean) / std, ds.y_train, (ds.X_test - mean) / std, ds.y_test)
+
+
+def gaussian_blobs(
+    n: int,
+    *,
+    n_features: int = 2,
+    n_classes: int = 3,
+    spread: float = 1.0,
+    test_fraction: float = 0.25,
+    rng: np.random.Generator | int,
+) -> Dataset:
+    """``n`` points in ``n_classes`` Gaussian clusters with unit-normal centres.
+
+    A small, fast classification problem for tests and exercises.
+    """
+    n = check_positive_int(n, "n", minimum=2)
+    n_features = check_positive_int(n_features, "n_features")
+    n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+    spread = check_positive(spread, "spread")
+    test_fraction = check_positive(test_fraction, "test_fraction")
+    gen = check_rng(rng)
+    centres = 3.0 * gen.standard_normal((n_classes, n_features))
+    y = gen.integers(0, n_classes, size=n)
+    X = centres[y] + spread * gen.standard_normal((n, n_features))
+    return _split(X, y.astype(np.int64), test_fraction, gen)

@@ -1,0 +1,257 @@
+r"""A deep fully connected network: forward and backward pass side by side.
+
+The book's conventions, used everywhere:
+
+* layers are numbered :math:`l = 1, \dots, L`; the input is :math:`a^{(0)} = x`;
+* :math:`W^{(l)}` has shape :math:`n_l \times n_{l-1}` and
+  :math:`z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}`, :math:`a^{(l)} = g(z^{(l)})`;
+* a batch of :math:`B` examples is stored as *rows*, so in code
+  ``z[l] = a[l-1] @ W[l].T + b[l]`` with shapes (B, n_l);
+* every per-layer quantity is a ``dict`` keyed by the layer number, so
+  ``net.W[1]`` is :math:`W^{(1)}` and ``fwd.a[0]`` is :math:`x`: the code
+  indexes exactly like the maths.
+
+Used in: chapters ``ch2_notation`` (forward pass), ``ch3_chain_rule``
+(backward pass) and every experiment after them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import activations, losses
+from . import init as initialisers
+from ._validate import as_array, check_finite, check_nonnegative, check_positive_int, check_rng
+
+__all__ = ["Network", "Forward", "Gradients", "init_network", "forward", "backward", "loss_and_gradients", "resolve_loss"]
+
+Array = NDArray[np.floating]
+
+
+@dataclass
+class Network:
+    r"""Weights :math:`W^{(l)}`, biases :math:`b^{(l)}` and activations of an MLP.
+
+    Attributes
+    ----------
+    W : dict[int, array]
+        ``W[l]`` is :math:`W^{(l)}`, shape (n_l, n_{l-1}), for l = 1..L.
+    b : dict[int, array]
+        ``b[l]`` is :math:`b^{(l)}`, shape (n_l,).
+    hidden : Activation
+        :math:`g` of layers 1..L-1.
+    output : Activation
+        Activation of layer L (``linear`` for softmax cross-entropy).
+    """
+
+    W: dict[int, Array]
+    b: dict[int, Array]
+    hidden: activations.Activation
+    output: activations.Activation
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.W, dict) or not isinstance(self.b, dict):
+            raise TypeError("W and b must be dicts keyed by layer number 1..L")
+        L = len(self.W)
+        if L < 1 or sorted(self.W) != list(range(1, L + 1)):
+            raise ValueError(f"W must have keys 1..L, got {sorted(self.W)}")
+        if sorted(self.b) != sorted(self.W):
+            raise ValueError(f"b must have the same layer keys as W (1..{L}), got {sorted(self.b)}")
+        for l in range(1, L + 1):
+            W = as_array(self.W[l], f"W[{l}]", ndim=2)
+            b = as_array(self.b[l], f"b[{l}]", ndim=1, dtype=W.dtype)
+            if b.shape[0] != W.shape[0]:
+                raise ValueError(f"b[{l}] must have length n_{l} = {W.shape[0]}, got {b.shape[0]}")
+            if l > 1 and W.shape[1] != self.W[l - 1].shape[0]:
+                raise ValueError(
+                    f"W[{l}] must have n_{l - 1} = {self.W[l - 1].shape[0]} columns, got shape {W.shape}"
+                )
+            self.W[l], self.b[l] = W, b
+        self.hidden = activations.get(self.hidden)
+        self.output = activations.get(self.output)
+
+    @property
+    def L(self) -> int:
+        """Number of layers with weights (the input layer is not counted)."""
+        return len(self.W)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Widths ``(n_0, n_1, ..., n_L)``."""
+        return (self.W[1].shape[1],) + tuple(self.W[l].shape[0] for l in range(1, self.L + 1))
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.W[1].dtype
+
+    def g(self, l: int) -> activations.Activation:
+        """The activation of layer ``l``: hidden for l < L, output for l = L."""
+        return self.output if l == self.L else self.hidden
+
+    def copy(self) -> "Network":
+        """A deep copy (training never modifies the network it was given)."""
+        return Network(
+            {l: W.copy() for l, W in self.W.items()},
+            {l: b.copy() for l, b in self.b.items()},
+            self.hidden,
+            self.output,
+        )
+
+
+@dataclass
+class Forward:
+    """Everything the forward pass computed: ``a[0..L]`` and ``z[1..L]``, each (B, n_l)."""
+
+    a: dict[int, Array]
+    z: dict[int, Array]
+
+
+@dataclass
+class Gradients:
+    r"""Backward-pass results for l = 1..L.
+
+    ``delta[l]`` is :math:`\delta^{(l)} = \partial L/\partial z^{(l)}` per example,
+    shape (B, n_l); ``dW[l]`` and ``db[l]`` are :math:`\partial L/\partial W^{(l)}`
+    (n_l, n_{l-1}) and :math:`\partial L/\partial b^{(l)}` (n_l,).
+    """
+
+    delta: dict[int, Array]
+    dW: dict[int, Array]
+    db: dict[int, Array]
+    norms: dict[str, NDArray[np.float64]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        layers = sorted(self.dW)
+        # Nielsen's "speed of learning" of layer l is the length of dL/db^(l),
+        # the batch-summed delta; we keep both it and the Frobenius norm of dL/dW.
+        self.norms = {
+            "W": np.array([np.linalg.norm(self.dW[l]) for l in layers], dtype=np.float64),
+            "delta": np.array([np.linalg.norm(self.db[l]) for l in layers], dtype=np.float64),
+        }
+
+
+def init_network(
+    sizes: Sequence[int],
+    *,
+    hidden: str | activations.Activation = "sigmoid",
+    output: str | activations.Activation = "linear",
+    init: str = "standard",
+    gain: float = 1.0,
+    std: float = 1.0,
+    bias_std: float = 0.0,
+    rng: np.random.Generator | int,
+    dtype: Any = np.float64,
+) -> Network:
+    r"""A network with widths ``sizes = (n_0, ..., n_L)`` and random weights.
+
+    Weights come from the scheme ``init`` of :mod:`gradlab.init` (``std`` only
+    matters for ``"normal"``); biases are :math:`\mathcal N(0, \text{bias\_std}^2)`,
+    zero by default. All draws come from ``rng`` in layer order, so a seed fixes
+    the network.
+    """
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+        raise TypeError(f"sizes must be a sequence of layer widths (n_0, ..., n_L), got {type(sizes).__name__}")
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output width, got {list(sizes)}")
+    widths = [check_positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
+    bias_std = check_nonnegative(bias_std, "bias_std")
+    scheme = initialisers.get(init)
+    gen = check_rng(rng)
+    extra = {"std": std} if init == "normal" else {}
+    W: dict[int, Array] = {}
+    b: dict[int, Array] = {}
+    for l in range(1, len(widths)):
+        W[l] = scheme(widths[l - 1], widths[l], gain=gain, rng=gen, **extra).astype(dtype)
+        b[l] = (bias_std * gen.standard_normal(widths[l])).astype(dtype)
+    return Network(W, b, activations.get(hidden), activations.get(output))
+
+
+def _check_input(net: Network, x: ArrayLike) -> Array:
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
+    x = check_finite(as_array(x, "x", ndim=2, dtype=net.dtype), "x")
+    if x.shape[1] != net.sizes[0]:
+        raise ValueError(f"x must have shape (B, n_0) = (B, {net.sizes[0]}), got {x.shape}")
+    return x
+
+
+def forward(net: Network, x: ArrayLike) -> Forward:
+    r"""Forward pass keeping every :math:`a^{(l)}` and :math:`z^{(l)}`.
+
+    .. math:: z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}, \qquad a^{(l)} = g(z^{(l)}), \qquad a^{(0)} = x.
+
+    Parameters
+    ----------
+    x : array, shape (B, n_0)
+        A batch of inputs, one example per row.
+    """
+    x = _check_input(net, x)
+    a = {0: x}
+    z = {}
+    for l in range(1, net.L + 1):
+        z[l] = a[l - 1] @ net.W[l].T + net.b[l]
+        a[l] = net.g(l).g(z[l])
+    return Forward(a, z)
+
+
+def backward(net: Network, fwd: Forward, dL_daL: ArrayLike) -> Gradients:
+    r"""Back-propagate :math:`\partial L/\partial a^{(L)}` through every layer.
+
+    .. math::
+
+        \delta^{(L)} &= \frac{\partial L}{\partial a^{(L)}} \odot g'(z^{(L)}), \\
+        \delta^{(l)} &= \big(W^{(l+1)\top} \delta^{(l+1)}\big) \odot g'(z^{(l)}), \\
+        \frac{\partial L}{\partial W^{(l)}} &= \delta^{(l)} a^{(l-1)\top}, \qquad
+        \frac{\partial L}{\partial b^{(l)}} = \delta^{(l)}.
+
+    With rows as examples the transposes swap sides (``delta[l+1] @ W[l+1]``)
+    and the weight and bias gradients sum over the batch.
+
+    Parameters
+    ----------
+    fwd : Forward
+        The result of :func:`forward` on the same network.
+    dL_daL : array, shape (B, n_L)
+        Gradient of the loss with respect to the output, e.g. from
+        :func:`gradlab.losses.dmse`. For softmax cross-entropy pass the
+        gradient with respect to the logits and use a ``linear`` output layer.
+    """
+    if not isinstance(fwd, Forward):
+        raise TypeError(f"fwd must be the Forward returned by gradlab.mlp.forward, got {type(fwd).__name__}")
+    L = net.L
+    g_L = as_array(dL_daL, "dL_daL", ndim=2, dtype=net.dtype)
+    if g_L.shape != fwd.a[L].shape:
+        raise ValueError(f"dL_daL must have the output's shape {fwd.a[L].shape}, got {g_L.shape}")
+    delta = {L: g_L * net.g(L).dg(fwd.z[L])}
+    for l in range(L - 1, 0, -1):
+        delta[l] = (delta[l + 1] @ net.W[l + 1]) * net.g(l).dg(fwd.z[l])
+    dW = {l: delta[l].T @ fwd.a[l - 1] for l in range(1, L + 1)}
+    db = {l: delta[l].sum(axis=0) for l in range(1, L + 1)}
+    return Gradients(delta, dW, db)
+
+
+def resolve_loss(net: Network, loss: Any) -> losses.Loss:
+    """The :class:`~gradlab.losses.Loss` named ``loss``, checked against ``net``'s output layer."""
+    lo = losses.get(loss)
+    if lo.name == "softmax_cross_entropy" and net.output.name != "linear":
+        raise ValueError(
+            f"softmax_cross_entropy expects logits: the network's output activation must be 'linear', got {net.output.name!r}"
+        )
+    return lo
+
+
+def loss_and_gradients(net: Network, x: ArrayLike, y: ArrayLike, loss: Any = "mse") -> tuple[float, Forward, Gradients]:
+    """One forward and one backward pass: ``(L, Forward, Gradients)`` for a batch.
+
+    ``loss`` is a name or :class:`gradlab.losses.Loss`; for
+    ``"softmax_cross_entropy"`` the output layer must be ``linear`` (its
+    outputs are the logits).
+    """
+    lo = resolve_loss(net, loss)
+    fwd = forward(net, x)
+    aL = fwd.a[net.L]
+    return lo.value(aL, y), fwd, backward(net, fwd, lo.grad(aL, y))

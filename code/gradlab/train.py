@@ -1,0 +1,127 @@
+r"""Plain minibatch SGD that records how fast each layer learns.
+
+The update is :math:`W^{(l)} \leftarrow W^{(l)} - \alpha\, \partial L/\partial W^{(l)}`
+(and the same for :math:`b^{(l)}`): a step *down* the gradient. (The seed
+note writes ``+``, which climbs the loss; chapter ``ch1_what`` shows it.)
+
+Used in: chapters ``ch1_what`` and ``ch5_exploding``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validate import as_array, check_finite, check_nonnegative, check_positive_int, check_rng
+from .mlp import Gradients, Network, backward, forward, resolve_loss
+
+__all__ = ["History", "sgd_step", "train_sgd", "accuracy"]
+
+
+@dataclass(frozen=True)
+class History:
+    r"""What :func:`train_sgd` recorded, one row per step.
+
+    Attributes
+    ----------
+    loss : array, shape (steps,)
+        Minibatch loss before each step.
+    grad_W : array, shape (steps, L)
+        :math:`\|\partial L/\partial W^{(l)}\|_F` per step and layer.
+    grad_delta : array, shape (steps, L)
+        :math:`\|\partial L/\partial b^{(l)}\| = \|\sum_{\text{batch}} \delta^{(l)}\|`, Nielsen's
+        "speed of learning" of layer l.
+    network : Network
+        The trained network (a copy; the input network is untouched).
+    diverged_at : int or None
+        The first step whose loss was not finite; training stopped there.
+    """
+
+    loss: NDArray[np.float64]
+    grad_W: NDArray[np.float64]
+    grad_delta: NDArray[np.float64]
+    network: Network
+    diverged_at: int | None
+
+
+def sgd_step(net: Network, grads: Gradients, lr: float) -> None:
+    r"""In place: :math:`W^{(l)} \mathrel{-}= \alpha\,\partial L/\partial W^{(l)}`, same for :math:`b^{(l)}`."""
+    lr = check_nonnegative(lr, "lr")
+    for l in range(1, net.L + 1):
+        net.W[l] -= lr * grads.dW[l]
+        net.b[l] -= lr * grads.db[l]
+
+
+def train_sgd(
+    net: Network,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    loss: Any = "softmax_cross_entropy",
+    lr: float,
+    epochs: int = 1,
+    batch_size: int = 32,
+    rng: np.random.Generator | int,
+) -> History:
+    """Train a copy of ``net`` by minibatch SGD, shuffling with ``rng`` each epoch.
+
+    Identical seeds give identical histories. Training stops early, with
+    ``diverged_at`` set, as soon as the network's output stops being finite:
+    that is what an exploding loss looks like in floating point.
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
+    X = check_finite(as_array(X, "X", ndim=2, dtype=net.dtype), "X")
+    y_arr = np.asarray(y)
+    if y_arr.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have one target per row of X ({X.shape[0]}), got {y_arr.shape[0]}")
+    lo = resolve_loss(net, loss)
+    lr = check_nonnegative(lr, "lr")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    gen = check_rng(rng)
+    work = net.copy()
+    rec_loss: list[float] = []
+    rec_W: list[NDArray[np.float64]] = []
+    rec_delta: list[NDArray[np.float64]] = []
+    diverged_at = None
+    for _ in range(epochs):
+        order = gen.permutation(X.shape[0])
+        for start in range(0, X.shape[0], batch_size):
+            idx = order[start : start + batch_size]
+            # Overflow is the phenomenon under study, not a bug: detect it and stop.
+            with np.errstate(over="ignore", invalid="ignore"):
+                fwd = forward(work, X[idx])
+            out = fwd.a[work.L]
+            if not np.all(np.isfinite(out)):
+                diverged_at = len(rec_loss)
+                rec_loss.append(np.inf)
+                break
+            value = lo.value(out, y_arr[idx])
+            grads = backward(work, fwd, lo.grad(out, y_arr[idx]))
+            rec_loss.append(value)
+            rec_W.append(grads.norms["W"])
+            rec_delta.append(grads.norms["delta"])
+            sgd_step(work, grads, lr)
+        if diverged_at is not None:
+            break
+    empty = np.empty((0, work.L))
+    return History(
+        loss=np.asarray(rec_loss, dtype=np.float64),
+        grad_W=np.asarray(rec_W, dtype=np.float64) if rec_W else empty,
+        grad_delta=np.asarray(rec_delta, dtype=np.float64) if rec_delta else empty,
+        network=work,
+        diverged_at=diverged_at,
+    )
+
+
+def accuracy(net: Network, X: ArrayLike, labels: ArrayLike) -> float:
+    """Fraction of rows whose largest output is the true class."""
+    out = forward(net, X).a[net.L]
+    lab = np.asarray(labels)
+    if lab.shape != (out.shape[0],):
+        raise ValueError(f"labels must have shape ({out.shape[0]},), got {lab.shape}")
+    return float(np.mean(np.argmax(out, axis=1) == lab))

@@ -1,0 +1,45 @@
+"""Read the values that chapters glued into the built book.
+
+myst-nb stores each ``glue(key, value)`` as a display output tagged
+``metadata.scrapbook.name == key`` in the executed notebook under
+``_build/jupyter_execute``; its ``text/plain`` is the value's ``repr``.
+Chapters glue plain ``int``, ``float`` and ``str`` only, so ``repr`` round-trips.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def build_dir() -> Path:
+    """``$BOOK_BUILD_DIR`` if set (page previews), else the project's ``_build``."""
+    return Path(os.environ.get("BOOK_BUILD_DIR", ROOT / "_build"))
+
+
+def glued_values(page: str) -> dict[str, Any]:
+    """``{key: value}`` for every glue call in ``book/<page>`` of the last build."""
+    nb_path = build_dir() / "jupyter_execute" / "book" / f"{page}.ipynb"
+    if not nb_path.exists():
+        raise FileNotFoundError(f"{nb_path} does not exist: build the book first (make strict)")
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    values: dict[str, Any] = {}
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is None:
+                continue
+            text = out["data"]["text/plain"]
+            text = "".join(text) if isinstance(text, list) else text
+            try:
+                values[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise AssertionError(
+                    f"glued value {name!r} on page {page} is {text!r}: glue plain int/float/str, not numpy scalars"
+                ) from None
+    return values

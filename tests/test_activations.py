@@ -1,0 +1,288 @@
+"""Tests for gradlab.activations: derivatives, known values, limits, dtypes, registry."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import integrate
+
+from gradlab import activations as A
+
+# A grid of 120 points on [-6, 6] that does not contain 0 (0 would need index
+# 59.5), so it never straddles the kinks of relu / leaky_relu / selu: the
+# nearest point to 0 is 6/119 ~ 0.05, far more than the step h.
+GRID = np.linspace(-6.0, 6.0, 120)
+H = 1e-6
+
+# Central difference error: truncation h^2/6 |g'''| <= 1e-12, rounding about
+# eps |g| / h <= 2.2e-16 * 6.4 / 1e-6 ~ 1.4e-9 (selu is the largest, |g| <= 6.4).
+# atol = 1e-8 is ~7x the worst rounding error; rtol = 1e-6 on top.
+FD_RTOL, FD_ATOL = 1e-6, 1e-8
+
+PAIRS: list[tuple[str, Callable[..., Any], Callable[..., Any]]] = [
+    (n, A.get(n).g, A.get(n).dg) for n in A.NAMES
+] + [
+    (
+        "leaky_relu(alpha=0.3)",
+        lambda z: A.leaky_relu(z, alpha=0.3),
+        lambda z: A.dleaky_relu(z, alpha=0.3),
+    )
+]
+
+
+@pytest.fixture
+def strict_fp():
+    """Turn every numpy floating-point event (even underflow) and every warning into an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            yield
+
+
+# --------------------------------------------------------------------------- derivatives
+
+
+@pytest.mark.parametrize(("name", "g", "dg"), PAIRS, ids=[p[0] for p in PAIRS])
+def test_derivative_matches_central_difference(name: str, g: Callable[..., Any], dg: Callable[..., Any]) -> None:
+    fd = (g(GRID + H) - g(GRID - H)) / (2 * H)
+    assert_allclose(dg(GRID), fd, rtol=FD_RTOL, atol=FD_ATOL, err_msg=name)
+
+
+# --------------------------------------------------------------------------- known values
+
+
+def test_sigmoid_known_values_and_max_slope() -> None:
+    assert A.sigmoid(0.0) == 0.5
+    assert A.dsigmoid(0.0) == 0.25
+    z = np.linspace(-8, 8, 1601)  # contains 0 exactly (index 800)
+    d = A.dsigmoid(z)
+    assert z[np.argmax(d)] == 0.0
+    assert d.max() == 0.25
+    assert_allclose(A.sigmoid(np.log(3.0)), 0.75, rtol=1e-15)
+
+
+def test_dsigmoid_and_dtanh_keep_relative_accuracy_in_the_tails() -> None:
+    # The naive sigma(1 - sigma) and 1 - tanh^2 both return exactly 0 here.
+    assert_allclose(A.dsigmoid(50.0), math.exp(-50.0), rtol=1e-12)
+    assert_allclose(A.dsigmoid(-50.0), math.exp(-50.0), rtol=1e-12)
+    assert_allclose(A.dtanh(20.0), 4 * math.exp(-40.0), rtol=1e-12)
+
+
+def test_dtanh_is_one_minus_tanh_squared() -> None:
+    z = np.linspace(-5, 5, 101)
+    assert_allclose(A.dtanh(z), 1 - A.tanh(z) ** 2, rtol=1e-12, atol=1e-15)
+    assert A.dtanh(0.0) == 1.0
+    assert_allclose(A.tanh(z), np.tanh(z), rtol=0, atol=0)
+
+
+def test_softplus_values_and_dsoftplus_is_sigmoid() -> None:
+    assert_allclose(A.softplus(0.0), math.log(2.0), rtol=1e-15)
+    assert_array_equal(A.dsoftplus(GRID), A.sigmoid(GRID))
+    # softplus(z) - softplus(-z) = z, and softplus(-40) = log1p(e^-40) ~ e^-40
+    assert_allclose(A.softplus(GRID) - A.softplus(-GRID), GRID, rtol=1e-12, atol=1e-15)
+    assert_allclose(A.softplus(-40.0), math.exp(-40.0), rtol=1e-12)
+
+
+def test_gelu_is_exact_not_tanh_approximation() -> None:
+    phi_1 = 0.8413447460685429  # Phi(1), standard normal CDF
+    assert_allclose(A.gelu(1.0), phi_1, rtol=1e-15)
+    assert A.gelu(0.0) == 0.0
+    assert A.dgelu(0.0) == 0.5
+    erf_form = np.array([x * 0.5 * math.erfc(-x / math.sqrt(2)) for x in GRID])  # erfc: no cancellation for x < 0
+    assert_allclose(A.gelu(GRID), erf_form, rtol=1e-13, atol=1e-16)
+    # the tanh approximation differs by ~1e-4 around |z| ~ 2; make sure we are not it
+    tanh_approx = 0.5 * GRID * (1 + np.tanh(math.sqrt(2 / math.pi) * (GRID + 0.044715 * GRID**3)))
+    assert np.max(np.abs(A.gelu(GRID) - tanh_approx)) > 1e-5
+
+
+def test_selu_constants_make_zero_mean_unit_variance_a_fixed_point() -> None:
+    assert_allclose(A.SELU_ALPHA, 1.6732632423543772, rtol=1e-15)
+    assert_allclose(A.SELU_SCALE, 1.0507009873554805, rtol=1e-15)
+    assert_allclose(A.selu(1.0), A.SELU_SCALE, rtol=1e-15)
+    assert_allclose(A.selu(-np.inf), -A.SELU_SCALE * A.SELU_ALPHA, rtol=1e-15)
+
+    # Defining property (Klambauer et al.): Z ~ N(0, 1) => E selu(Z) = 0, E selu(Z)^2 = 1.
+    def moment(k: int) -> float:
+        f = lambda x: float(A.selu(x)) ** k * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+        return integrate.quad(f, -np.inf, 0)[0] + integrate.quad(f, 0, np.inf)[0]
+
+    assert abs(moment(1)) < 1e-9
+    assert abs(moment(2) - 1) < 1e-9
+
+
+def test_kink_conventions() -> None:
+    assert A.drelu(0.0) == 0.0  # documented convention relu'(0) = 0
+    assert_array_equal(A.drelu([-2.0, 0.0, 3.0]), [0.0, 0.0, 1.0])
+    assert A.dleaky_relu(0.0) == 0.01
+    assert A.dleaky_relu(0.0, alpha=0.2) == 0.2
+    assert_allclose(A.dselu(0.0), A.SELU_SCALE * A.SELU_ALPHA, rtol=1e-15)
+    assert_allclose(A.leaky_relu(-2.0, alpha=0.3), -0.6, rtol=1e-15)
+    assert_array_equal(A.linear([1.5, -2.0]), [1.5, -2.0])
+    assert_array_equal(A.dlinear([1.5, -2.0]), [1.0, 1.0])
+
+
+# --------------------------------------------------------------------------- limits
+
+SA = A.SELU_SCALE * A.SELU_ALPHA
+# name -> (g(z) for z << 0, g(z) for z >> 0, g' for z << 0, g' for z >> 0)
+LIMITS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any], float, float]] = {
+    "sigmoid": (lambda z: 0.0, lambda z: 1.0, 0.0, 0.0),
+    "tanh": (lambda z: -1.0, lambda z: 1.0, 0.0, 0.0),
+    "relu": (lambda z: 0.0, lambda z: z, 0.0, 1.0),
+    "leaky_relu": (lambda z: 0.01 * z, lambda z: z, 0.01, 1.0),
+    "linear": (lambda z: z, lambda z: z, 1.0, 1.0),
+    "softplus": (lambda z: 0.0, lambda z: z, 0.0, 1.0),
+    "gelu": (lambda z: 0.0, lambda z: z, 0.0, 1.0),
+    "selu": (lambda z: -SA, lambda z: A.SELU_SCALE * z, 0.0, A.SELU_SCALE),
+}
+
+
+@pytest.mark.parametrize("name", A.NAMES)
+def test_limits_are_exact_and_raise_no_fp_warning(name: str, strict_fp: None) -> None:
+    act = A.get(name)
+    g_neg, g_pos, dg_neg, dg_pos = LIMITS[name]
+    for dtype, rtol in ((np.float64, 1e-14), (np.float32, 1e-6)):
+        for z in (1000.0, 1e4, np.inf):
+            pos, neg = np.array(z, dtype=dtype), np.array(-z, dtype=dtype)
+            msg = f"{dtype.__name__}, |z| = {z}"
+            assert_allclose(act.g(neg), g_neg(-z), rtol=rtol, atol=0, err_msg=msg)
+            assert_allclose(act.g(pos), g_pos(z), rtol=rtol, atol=0, err_msg=msg)
+            assert_allclose(act.dg(neg), dg_neg, rtol=rtol, atol=0, err_msg=msg)
+            assert_allclose(act.dg(pos), dg_pos, rtol=rtol, atol=0, err_msg=msg)
+            assert act.g(neg).dtype == dtype and act.dg(pos).dtype == dtype
+
+
+def test_nan_propagates(strict_fp: None) -> None:
+    for name in A.NAMES:
+        act = A.get(name)
+        assert np.isnan(act.g(np.nan)), name
+        assert np.isnan(act.dg(np.nan)), name
+
+
+# --------------------------------------------------------------------------- dtypes and shapes
+
+
+@pytest.mark.parametrize(
+    ("values", "out_dtype"),
+    [
+        (np.linspace(-3, 3, 6, dtype=np.float32).reshape(2, 3), np.float32),
+        (np.linspace(-3, 3, 6).reshape(2, 3), np.float64),
+        (np.arange(-3, 3).reshape(2, 3), np.float64),
+    ],
+    ids=["float32", "float64", "int"],
+)
+def test_dtype_and_shape_preserved(values: np.ndarray, out_dtype: type) -> None:
+    reference = values.astype(np.float64)
+    for name in A.NAMES:
+        act = A.get(name)
+        for f in (act.g, act.dg):
+            out = f(values)
+            assert out.shape == (2, 3), name
+            assert out.dtype == out_dtype, (name, out.dtype)
+            # float32 results agree with float64 ones to float32 precision
+            assert_allclose(out, f(reference), rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+def test_scalar_in_array_out_and_linear_copies() -> None:
+    for name in A.NAMES:
+        out = A.get(name).g(0.5)
+        assert isinstance(out, np.ndarray) and out.shape == (), name
+    z = np.array([1.0, 2.0])
+    out = A.linear(z)
+    out[0] = 99.0
+    assert z[0] == 1.0
+
+
+# --------------------------------------------------------------------------- properties
+
+reals = st.floats(min_value=-1e300, max_value=1e300, allow_nan=False)
+reals_and_inf = st.one_of(reals, st.sampled_from([-np.inf, np.inf]))
+
+
+@settings(database=None, deadline=None)
+@given(z=reals_and_inf)
+def test_dsigmoid_in_zero_quarter_and_even(z: float) -> None:
+    d = A.dsigmoid(z)
+    assert 0.0 <= d <= 0.25
+    assert d == A.dsigmoid(-z)
+
+
+@settings(database=None, deadline=None)
+@given(z=reals_and_inf)
+def test_sigmoid_reflection(z: float) -> None:
+    assert abs(A.sigmoid(-z) - (1.0 - A.sigmoid(z))) <= 1e-15
+
+
+@settings(database=None, deadline=None)
+@given(z=reals_and_inf)
+def test_every_slope_is_finite_bounded_and_silent(z: float) -> None:
+    # Underflow stays ignored here: for a subnormal z, results such as
+    # alpha * z are genuinely subnormal (IEEE gradual underflow, not an error).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            slopes = {n: float(A.get(n).dg(z)) for n in A.NAMES}
+            values = {n: float(A.get(n).g(z)) for n in A.NAMES}
+    assert all(math.isfinite(s) for s in slopes.values()), slopes
+    assert not any(math.isnan(v) for v in values.values()), values
+    assert 0.0 <= slopes["tanh"] <= 1.0
+    assert slopes["relu"] in (0.0, 1.0)
+    assert -0.13 <= slopes["gelu"] <= 1.13  # extrema -/+0.1289 +{0, 1} at z = -/+sqrt(2)
+    assert 0.0 <= slopes["selu"] <= SA
+    assert values["softplus"] >= values["relu"]
+
+
+# --------------------------------------------------------------------------- registry and errors
+
+
+def test_registry_names_and_lookup() -> None:
+    assert A.NAMES == ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "gelu", "selu")
+    assert tuple(A.ACTIVATIONS) == A.NAMES
+    assert set(LIMITS) == set(A.NAMES)  # the limits test covers every activation
+    act = A.get("tanh")
+    assert act.name == "tanh" and act.g is A.tanh and act.dg is A.dtanh
+    assert_array_equal(act(GRID), A.tanh(GRID))
+    assert A.get(act) is act
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        act.name = "other"  # type: ignore[misc]
+
+
+def test_get_unknown_name_lists_valid_names() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"unknown activation 'sigmod'; expected one of: sigmoid, tanh, relu, leaky_relu, linear, softplus, gelu, selu",
+    ):
+        A.get("sigmod")
+
+
+def test_get_non_string_is_type_error() -> None:
+    with pytest.raises(TypeError, match=r"name must be a str or an Activation, got int"):
+        A.get(3)  # type: ignore[arg-type]
+
+
+def test_bad_alpha_names_alpha() -> None:
+    cases: list[tuple[Any, type[Exception], str]] = [
+        (-0.1, ValueError, r"alpha must be >= 0, got -0.1"),
+        (float("nan"), ValueError, r"alpha must be finite"),
+        ("0.1", TypeError, r"alpha must be a real number, got str"),
+    ]
+    for alpha, exc, match in cases:
+        for f in (A.leaky_relu, A.dleaky_relu):
+            with pytest.raises(exc, match=match):
+                f(1.0, alpha=alpha)
+
+
+def test_bad_z_names_z() -> None:
+    with pytest.raises(TypeError, match=r"^z must"):
+        A.sigmoid("abc")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^z must hold real numbers"):
+        A.relu(np.array([1 + 2j]))
