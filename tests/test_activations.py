@@ -265,7 +265,7 @@ def test_get_unknown_name_lists_valid_names() -> None:
 
 
 def test_get_non_string_is_type_error() -> None:
-    with pytest.raises(TypeError, match=r"name must be a str or an Activation, got int"):
+    with pytest.raises(TypeError, match=r"activation must be a name \(str\) or an Activation, got int"):
         A.get(3)  # type: ignore[arg-type]
 
 

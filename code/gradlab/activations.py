@@ -601,7 +601,7 @@ def get(name: str | Activation) -> Activation:
     if isinstance(name, Activation):
         return name
     if not isinstance(name, str):
-        raise TypeError(f"name must be a str or an Activation, got {type(name).__name__}")
+        raise TypeError(f"activation must be a name (str) or an Activation, got {type(name).__name__}")
     try:
         return ACTIVATIONS[name]
     except KeyError:

@@ -10,13 +10,14 @@ Used in: chapters ``ch1_what`` and ``ch5_exploding``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validate import check_positive, check_positive_int, check_rng
+from ._validate import check_nonnegative, check_positive, check_positive_int, check_rng
 
-__all__ = ["Dataset", "digits", "gaussian_blobs"]
+__all__ = ["Dataset", "digits", "gaussian_blobs", "teacher_regression"]
 
 
 @dataclass(frozen=True)
@@ -24,9 +25,9 @@ class Dataset:
     """A train/test split; ``X_*`` are (n, n_features) float64, ``y_*`` integer labels (n,)."""
 
     X_train: NDArray[np.float64]
-    y_train: NDArray[np.int64]
+    y_train: NDArray[Any]
     X_test: NDArray[np.float64]
-    y_test: NDArray[np.int64]
+    y_test: NDArray[Any]
 
     @property
     def n_features(self) -> int:
@@ -34,14 +35,18 @@ class Dataset:
 
     @property
     def n_classes(self) -> int:
+        """Number of classes (labels are 0..K-1); a ValueError for regression targets."""
+        if not np.issubdtype(self.y_train.dtype, np.integer):
+            raise ValueError("n_classes is defined for integer class labels, but y holds regression targets")
         return int(max(self.y_train.max(), self.y_test.max()) + 1)
 
 
-def _split(X: NDArray[np.float64], y: NDArray[np.int64], test_fraction: float, rng: np.random.Generator) -> Dataset:
+def _split(X: NDArray[np.float64], y: NDArray[Any], test_fraction: float, rng: np.random.Generator) -> Dataset:
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
     order = rng.permutation(len(y))
-    n_test = int(round(test_fraction * len(y)))
+    # At least one row on each side, so tiny synthetic sets still give two usable halves.
+    n_test = min(max(int(round(test_fraction * len(y))), 1), len(y) - 1)
     test, train = order[:n_test], order[n_test:]
     return Dataset(X[train], y[train], X[test], y[test])
 
@@ -87,3 +92,32 @@ def gaussian_blobs(
     y = gen.integers(0, n_classes, size=n)
     X = centres[y] + spread * gen.standard_normal((n, n_features))
     return _split(X, y.astype(np.int64), test_fraction, gen)
+
+
+def teacher_regression(
+    n: int,
+    *,
+    n_features: int = 4,
+    noise: float = 0.1,
+    test_fraction: float = 0.25,
+    rng: np.random.Generator | int,
+) -> Dataset:
+    r"""A regression set made by a random one-hidden-layer *teacher* network.
+
+    :math:`y = \tanh(x V^\top) u + \varepsilon`, with :math:`x \sim \mathcal N(0, I)`,
+    teacher weights :math:`V` (8 × n_features) and :math:`u` (8,) standard normal
+    scaled by fan-in, and :math:`\varepsilon \sim \mathcal N(0, \text{noise}^2)`.
+    Targets have shape (n, 1), ready for :func:`gradlab.losses.mse`. A network
+    of the same shape can fit it exactly up to the noise, which makes training
+    curves easy to read.
+    """
+    n = check_positive_int(n, "n", minimum=2)
+    n_features = check_positive_int(n_features, "n_features")
+    noise = check_nonnegative(noise, "noise")
+    test_fraction = check_positive(test_fraction, "test_fraction")
+    gen = check_rng(rng)
+    V = gen.standard_normal((8, n_features)) / np.sqrt(n_features)
+    u = gen.standard_normal(8) / np.sqrt(8)
+    X = gen.standard_normal((n, n_features))
+    y = (np.tanh(X @ V.T) @ u + noise * gen.standard_normal(n))[:, None]
+    return _split(X, y, test_fraction, gen)

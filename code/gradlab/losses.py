@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_softmax, softmax
 
-from ._validate import as_array, check_finite
+from ._validate import as_array, check_finite, check_positive_int
 
 __all__ = [
     "Loss",
@@ -63,6 +63,7 @@ def dmse(a: ArrayLike, y: ArrayLike) -> NDArray[np.floating]:
 
 def one_hot(labels: ArrayLike, n_classes: int) -> NDArray[np.float64]:
     """Rows of the identity: ``one_hot([2, 0], 3) == [[0,0,1],[1,0,0]]``."""
+    n_classes = check_positive_int(n_classes, "n_classes")
     lab = np.asarray(labels)
     if lab.ndim != 1 or not np.issubdtype(lab.dtype, np.integer):
         raise TypeError(f"labels must be a 1-d array of integers, got dtype {lab.dtype} and shape {lab.shape}")

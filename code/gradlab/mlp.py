@@ -129,8 +129,10 @@ class Gradients:
         # Nielsen's "speed of learning" of layer l is the length of dL/db^(l),
         # the batch-summed delta; we keep both it and the Frobenius norm of dL/dW.
         self.norms = {
-            "W": np.array([np.linalg.norm(self.dW[l]) for l in layers], dtype=np.float64),
-            "delta": np.array([np.linalg.norm(self.db[l]) for l in layers], dtype=np.float64),
+            # In float64: a float32 gradient with entries above ~1e19 has a finite
+            # norm that float32 itself cannot hold.
+            "W": np.array([np.linalg.norm(self.dW[l].astype(np.float64)) for l in layers]),
+            "delta": np.array([np.linalg.norm(self.db[l].astype(np.float64)) for l in layers]),
         }
 
 
@@ -173,7 +175,9 @@ def init_network(
 def _check_input(net: Network, x: ArrayLike) -> Array:
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
-    x = check_finite(as_array(x, "x", ndim=2, dtype=net.dtype), "x")
+    x = check_finite(as_array(x, "x", ndim=2), "x")
+    with np.errstate(over="ignore"):  # 1e300 cast to float32 becomes inf: reported just below
+        x = check_finite(x.astype(net.dtype, copy=False), "x")
     if x.shape[1] != net.sizes[0]:
         raise ValueError(f"x must have shape (B, n_0) = (B, {net.sizes[0]}), got {x.shape}")
     return x
@@ -220,6 +224,8 @@ def backward(net: Network, fwd: Forward, dL_daL: ArrayLike) -> Gradients:
         :func:`gradlab.losses.dmse`. For softmax cross-entropy pass the
         gradient with respect to the logits and use a ``linear`` output layer.
     """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
     if not isinstance(fwd, Forward):
         raise TypeError(f"fwd must be the Forward returned by gradlab.mlp.forward, got {type(fwd).__name__}")
     L = net.L

@@ -156,14 +156,19 @@ def plot_layer_norms(
     return fig
 
 
-def draw_network(sizes: Sequence[int], *, max_units: int = 5) -> Figure:
+def draw_network(sizes: Sequence[int], *, max_units: int = 5, output: str = "g") -> Figure:
     r"""A labelled diagram of a fully connected network with widths ``sizes``.
 
     Columns are layers l = 0..L; each column is labelled :math:`a^{(l)}`
     (:math:`a^{(0)} = x`), each set of edges :math:`W^{(l)}, b^{(l)}`, and
     each hidden column :math:`z^{(l)} \to g`. Columns wider than
-    ``max_units`` are drawn with a gap and their true width written below.
+    ``max_units`` are drawn with ``max_units`` units and their true width
+    written below. ``output`` names the output layer's activation in its
+    label: ``"g"`` (the same as the hidden layers), ``"linear"`` (then
+    :math:`a^{(L)} = z^{(L)}`), or any other name, e.g. ``"softmax"``.
     """
+    if not isinstance(output, str) or not output:
+        raise TypeError(f"output must be a non-empty activation name (str), got {output!r}")
     if isinstance(sizes, (str, bytes)) or len(sizes) < 2:
         raise ValueError(f"sizes must list at least two layer widths, got {sizes!r}")
     widths = [check_positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
@@ -185,11 +190,19 @@ def draw_network(sizes: Sequence[int], *, max_units: int = 5) -> Figure:
                     ax.plot([l - 1, l], [y0, y1], color="#999999", lw=0.6, zorder=1)
             top = max(cols[l - 1].max(), cols[l].max())
             ax.text(l - 0.5, top + 0.75, f"$W^{{({l})}},\\ b^{{({l})}}$", ha="center", fontsize=11)
+        # One baseline for every column's labels, so they read as a row.
+        bottom = min(c.min() for c in cols) - 0.75
         for l, col in enumerate(cols):
             colour = PALETTE[0] if 0 < l < L else (PALETTE[2] if l == 0 else PALETTE[1])
             ax.scatter(np.full(col.size, l), col, s=260, color=colour, zorder=2, edgecolors="black", linewidths=0.8)
-            bottom = col.min() - 0.75
-            label = f"$a^{{(0)}} = x$" if l == 0 else f"$a^{{({l})}} = g(z^{{({l})}})$"
+            if l == 0:
+                label = "$a^{(0)} = x$"
+            elif l == L and output == "linear":
+                label = f"$a^{{({l})}} = z^{{({l})}}$"
+            elif l == L and output != "g":
+                label = f"$a^{{({l})}} = \\mathrm{{{output}}}(z^{{({l})}})$"
+            else:
+                label = f"$a^{{({l})}} = g(z^{{({l})}})$"
             ax.text(l, bottom, label, ha="center", va="top", fontsize=10)
             ax.text(l, bottom - 0.5, f"$n_{{{l}}} = {widths[l]}$", ha="center", va="top", fontsize=10, color="#444444")
         ax.set_xlim(-0.6, L + 0.6)

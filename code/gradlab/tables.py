@@ -34,7 +34,7 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, flo
         format(1.0, floatfmt)
     except (ValueError, TypeError):
         raise ValueError(f"floatfmt must be a format spec for floats such as '.3g', got {floatfmt!r}") from None
-    lines = ["| " + " | ".join(str(h) for h in headers) + " |", "|" + "|".join("--:" for _ in headers) + "|"]
+    lines = ["| " + " | ".join(_cell(h, floatfmt) for h in headers) + " |", "|" + "|".join("--:" for _ in headers) + "|"]
     for i, row in enumerate(rows):
         if len(row) != len(headers):
             raise ValueError(f"rows[{i}] must have {len(headers)} entries (one per header), got {len(row)}")

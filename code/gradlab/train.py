@@ -27,8 +27,9 @@ class History:
 
     Attributes
     ----------
-    loss : array, shape (steps,)
-        Minibatch loss before each step.
+    loss : array, shape (steps,), or (steps + 1,) after divergence
+        Minibatch loss before each step; after divergence one last entry,
+        ``inf``, for the step that could not be taken.
     grad_W : array, shape (steps, L)
         :math:`\|\partial L/\partial W^{(l)}\|_F` per step and layer.
     grad_delta : array, shape (steps, L)
@@ -37,7 +38,8 @@ class History:
     network : Network
         The trained network (a copy; the input network is untouched).
     diverged_at : int or None
-        The first step whose loss was not finite; training stopped there.
+        The first step whose output, loss or gradient was not finite
+        (``loss[diverged_at] == inf``); training stopped there.
     """
 
     loss: NDArray[np.float64]
@@ -95,17 +97,21 @@ def train_sgd(
             # Overflow is the phenomenon under study, not a bug: detect it and stop.
             with np.errstate(over="ignore", invalid="ignore"):
                 fwd = forward(work, X[idx])
-            out = fwd.a[work.L]
-            if not np.all(np.isfinite(out)):
+                out = fwd.a[work.L]
+                finite = bool(np.all(np.isfinite(out)))
+                if finite:
+                    value = lo.value(out, y_arr[idx])
+                    grads = backward(work, fwd, lo.grad(out, y_arr[idx]))
+                    finite = bool(np.isfinite(value) and all(np.all(np.isfinite(v)) for v in grads.norms.values()))
+            if not finite:
                 diverged_at = len(rec_loss)
                 rec_loss.append(np.inf)
                 break
-            value = lo.value(out, y_arr[idx])
-            grads = backward(work, fwd, lo.grad(out, y_arr[idx]))
             rec_loss.append(value)
             rec_W.append(grads.norms["W"])
             rec_delta.append(grads.norms["delta"])
-            sgd_step(work, grads, lr)
+            with np.errstate(over="ignore", invalid="ignore"):  # an inf weight is caught at the next step
+                sgd_step(work, grads, lr)
         if diverged_at is not None:
             break
     empty = np.empty((0, work.L))

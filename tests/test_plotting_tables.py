@@ -1,0 +1,95 @@
+"""gradlab.plotting and gradlab.tables: the book's one figure style and its tables."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from gradlab import plotting, tables
+
+
+def test_palette_is_okabe_ito() -> None:
+    okabe_ito = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+    assert set(plotting.PALETTE) == okabe_ito
+    assert len(plotting.MARKERS) == len(plotting.PALETTE)
+
+
+def test_style_does_not_leak() -> None:
+    before = matplotlib.rcParams["axes.prop_cycle"]
+    with plotting.style():
+        assert matplotlib.rcParams["svg.hashsalt"] == "gradlab"
+    assert matplotlib.rcParams["axes.prop_cycle"] == before
+
+
+def test_plot_lines_labels_colours_and_white_background() -> None:
+    x = np.linspace(0, 1, 5)
+    fig = plotting.plot_lines(x, {"a": x, "b": x**2}, xlabel="$z$", ylabel="$g(z)$", logy=False,
+                              hlines={"bound": 0.25})
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "$z$" and ax.get_ylabel() == "$g(z)$"
+    lines = ax.get_lines()
+    assert [to_hex(l.get_color()).upper() for l in lines[:2]] == list(plotting.PALETTE[:2])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "bound"]
+    assert to_hex(fig.get_facecolor()) == "#ffffff"
+
+
+def test_plot_lines_errors() -> None:
+    with pytest.raises(ValueError, match="ys must hold at least one curve"):
+        plotting.plot_lines([1, 2], {}, xlabel="x", ylabel="y")
+    with pytest.raises(ValueError, match=r"ys\['a'\] must have the shape of x"):
+        plotting.plot_lines([1, 2], {"a": [1, 2, 3]}, xlabel="x", ylabel="y")
+
+
+def test_plot_layer_norms() -> None:
+    fig = plotting.plot_layer_norms({"2 layers": [1e-2, 1e-1]}, {"2 layers": [1e-3, 1e-2]})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "layer $l$"
+    with pytest.raises(ValueError, match="sd must have the same labels as mean"):
+        plotting.plot_layer_norms({"a": [1.0]}, {"b": [1.0]})
+
+
+def test_draw_network_labels_every_symbol() -> None:
+    fig = plotting.draw_network([3, 7, 2])
+    text = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for symbol in ("a^{(0)} = x", "W^{(1)}", "b^{(2)}", "g(z^{(1)})", "n_{1} = 7"):
+        assert symbol in text
+    labels = [t.get_text() for t in plotting.draw_network([3, 2], output="linear").axes[0].texts]
+    assert "$a^{(1)} = z^{(1)}$" in labels
+    labels = [t.get_text() for t in plotting.draw_network([3, 2], output="softmax").axes[0].texts]
+    assert "$a^{(1)} = \\mathrm{softmax}(z^{(1)})$" in labels
+    with pytest.raises(TypeError, match="output must be a non-empty activation name"):
+        plotting.draw_network([3, 2], output="")
+    with pytest.raises(ValueError, match="sizes must list at least two layer widths"):
+        plotting.draw_network([3])
+    with pytest.raises(ValueError, match=r"sizes\[1\] must be >= 1"):
+        plotting.draw_network([3, 0])
+
+
+def test_figure_rejects_bad_grid() -> None:
+    with pytest.raises(ValueError, match="ncols must be >= 1"):
+        plotting.figure(1, 0)
+
+
+def test_markdown_table() -> None:
+    assert tables.markdown_table(["max |w|"], [[1]]).splitlines()[0] == r"| max \|w\| |"
+    text = tables.markdown_table(["l", "value"], [[1, 0.123456], [2, np.float64(2e-7)], ["a|b", 3]], floatfmt=".2e")
+    assert text.splitlines() == [
+        "| l | value |",
+        "|--:|--:|",
+        "| 1 | 1.23e-01 |",
+        "| 2 | 2.00e-07 |",
+        r"| a\|b | 3 |",
+    ]
+
+
+def test_markdown_table_errors() -> None:
+    with pytest.raises(ValueError, match=r"rows\[0\] must have 2 entries"):
+        tables.markdown_table(["a", "b"], [[1]])
+    with pytest.raises(ValueError, match="headers must be a non-empty sequence"):
+        tables.markdown_table([], [])
+    with pytest.raises(ValueError, match="floatfmt must be a format spec"):
+        tables.markdown_table(["a"], [[1.0]], floatfmt="%d")

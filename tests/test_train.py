@@ -1,0 +1,254 @@
+"""Tests for gradlab.train: reproducibility, that SGD is gradient descent,
+divergence detection without numpy warnings, History shapes, accuracy, errors."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from gradlab import data, mlp, train
+
+CE = "softmax_cross_entropy"
+
+
+@pytest.fixture(scope="module")
+def blobs() -> data.Dataset:
+    return data.gaussian_blobs(200, n_features=2, n_classes=3, rng=0)  # 150 train, 50 test
+
+
+def tanh_net(**kw: Any) -> mlp.Network:
+    return mlp.init_network((2, 16, 3), hidden="tanh", output="linear", init="xavier_normal", rng=1, **kw)
+
+
+def full_loss(net: mlp.Network, X: np.ndarray, y: Any, loss: str = CE) -> float:
+    return mlp.loss_and_gradients(net, X, y, loss)[0]
+
+
+# --------------------------------------------------------------------------- reproducibility
+
+
+def test_identical_seeds_give_identical_histories(blobs: data.Dataset) -> None:
+    kw: dict[str, Any] = dict(lr=0.3, epochs=3, batch_size=16)
+    h1 = train.train_sgd(tanh_net(), blobs.X_train, blobs.y_train, rng=5, **kw)
+    h2 = train.train_sgd(tanh_net(), blobs.X_train, blobs.y_train, rng=np.random.default_rng(5), **kw)
+    assert_array_equal(h1.loss, h2.loss)
+    assert_array_equal(h1.grad_W, h2.grad_W)
+    assert_array_equal(h1.grad_delta, h2.grad_delta)
+    for l in (1, 2):
+        assert_array_equal(h1.network.W[l], h2.network.W[l])
+        assert_array_equal(h1.network.b[l], h2.network.b[l])
+    assert h1.diverged_at is None and h2.diverged_at is None
+
+
+def test_different_seeds_shuffle_differently(blobs: data.Dataset) -> None:
+    kw: dict[str, Any] = dict(lr=0.3, epochs=2, batch_size=16)
+    h1 = train.train_sgd(tanh_net(), blobs.X_train, blobs.y_train, rng=5, **kw)
+    h2 = train.train_sgd(tanh_net(), blobs.X_train, blobs.y_train, rng=6, **kw)
+    assert h1.loss.shape == h2.loss.shape
+    assert h1.loss[0] != h2.loss[0]  # different first minibatch
+    assert not np.array_equal(h1.grad_W, h2.grad_W)
+    assert not np.array_equal(h1.network.W[1], h2.network.W[1])
+
+
+# --------------------------------------------------------------------------- it is gradient descent
+
+
+def test_full_batch_training_is_plain_gradient_descent(blobs: data.Dataset) -> None:
+    X, y, lr = blobs.X_train, blobs.y_train, 0.5
+    hist = train.train_sgd(tanh_net(), X, y, lr=lr, epochs=6, batch_size=len(X), rng=0)
+    manual = tanh_net()
+    expected_loss, expected_W = [], []
+    for _ in range(6):
+        value, _, grads = mlp.loss_and_gradients(manual, X, y, CE)
+        expected_loss.append(value)
+        expected_W.append(grads.norms["W"])
+        for l in (1, 2):  # W <- W - lr dL/dW: a step *down* the gradient
+            manual.W[l] = manual.W[l] - lr * grads.dW[l]
+            manual.b[l] = manual.b[l] - lr * grads.db[l]
+    # a permutation of the rows only reorders the sums: equal up to rounding
+    assert_allclose(hist.loss, expected_loss, rtol=1e-12)
+    assert_allclose(hist.grad_W, expected_W, rtol=1e-10)
+    for l in (1, 2):
+        assert_allclose(hist.network.W[l], manual.W[l], rtol=1e-10, atol=1e-13)
+        assert_allclose(hist.network.b[l], manual.b[l], rtol=1e-10, atol=1e-13)
+    assert np.all(np.diff(hist.loss) < 0)  # small steps on a smooth loss: every step goes down
+
+
+def test_minibatch_sgd_reduces_loss_and_improves_accuracy(blobs: data.Dataset) -> None:
+    net = tanh_net()
+    hist = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=0.2, epochs=20, batch_size=16, rng=2)
+    before = full_loss(net, blobs.X_train, blobs.y_train)
+    after = full_loss(hist.network, blobs.X_train, blobs.y_train)
+    assert after < 0.5 * before
+    assert np.mean(hist.loss[-8:]) < 0.6 * np.mean(hist.loss[:8])
+    assert train.accuracy(hist.network, blobs.X_test, blobs.y_test) > train.accuracy(net, blobs.X_test, blobs.y_test)
+    assert train.accuracy(hist.network, blobs.X_train, blobs.y_train) > 0.75
+
+
+def test_mse_training_with_one_hot_targets(blobs: data.Dataset) -> None:
+    net = mlp.init_network((2, 8, 3), hidden="sigmoid", output="sigmoid", init="xavier_normal", rng=3)
+    Y = np.eye(3)[blobs.y_train]
+    hist = train.train_sgd(net, blobs.X_train, Y, loss="mse", lr=2.0, epochs=15, batch_size=len(Y), rng=0)
+    assert hist.loss.shape == (15,)
+    assert hist.loss[-1] < hist.loss[0]
+    assert hist.loss[0] == pytest.approx(full_loss(net, blobs.X_train, Y, "mse"), rel=1e-12)
+
+
+def test_sgd_step_moves_parameters_by_minus_lr_times_gradient() -> None:
+    net = tanh_net()
+    x = np.random.default_rng(0).standard_normal((5, 2))
+    _, _, grads = mlp.loss_and_gradients(net, x, [0, 1, 2, 0, 1], CE)
+    stepped = net.copy()
+    train.sgd_step(stepped, grads, 0.25)
+    for l in (1, 2):
+        assert_array_equal(stepped.W[l], net.W[l] - 0.25 * grads.dW[l])
+        assert_array_equal(stepped.b[l], net.b[l] - 0.25 * grads.db[l])
+        assert not np.array_equal(stepped.W[l], net.W[l])
+    frozen = net.copy()
+    train.sgd_step(frozen, grads, 0)  # lr = 0 is allowed and does nothing
+    for l in (1, 2):
+        assert_array_equal(frozen.W[l], net.W[l])
+
+
+def test_sgd_step_keeps_float32() -> None:
+    net = tanh_net(dtype=np.float32)
+    _, _, grads = mlp.loss_and_gradients(net, np.ones((2, 2)), [0, 1], CE)
+    train.sgd_step(net, grads, 0.1)
+    assert net.W[1].dtype == np.float32 and net.b[2].dtype == np.float32
+
+
+def test_training_leaves_the_input_network_untouched(blobs: data.Dataset) -> None:
+    net = tanh_net()
+    W0 = {l: w.copy() for l, w in net.W.items()}
+    b0 = {l: v.copy() for l, v in net.b.items()}
+    hist = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=0.5, epochs=2, rng=0)
+    assert hist.network is not net
+    for l in (1, 2):
+        assert_array_equal(net.W[l], W0[l])
+        assert_array_equal(net.b[l], b0[l])
+        assert hist.network.W[l] is not net.W[l]
+        assert not np.array_equal(hist.network.W[l], W0[l])
+
+
+# --------------------------------------------------------------------------- History
+
+
+@pytest.mark.parametrize(("epochs", "batch_size"), [(3, 32), (1, 150), (2, 1000), (1, 7)])
+def test_history_shapes(blobs: data.Dataset, epochs: int, batch_size: int) -> None:
+    net = mlp.init_network((2, 5, 4, 3), hidden="tanh", rng=0)
+    hist = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=0.1, epochs=epochs, batch_size=batch_size, rng=0)
+    steps = epochs * math.ceil(150 / batch_size)
+    assert hist.loss.shape == (steps,)
+    assert hist.grad_W.shape == (steps, 3)
+    assert hist.grad_delta.shape == (steps, 3)
+    assert hist.loss.dtype == hist.grad_W.dtype == hist.grad_delta.dtype == np.float64
+    assert np.all(np.isfinite(hist.loss)) and np.all(hist.grad_W > 0) and np.all(hist.grad_delta > 0)
+    assert hist.diverged_at is None
+
+
+def test_absurd_learning_rate_diverges_and_stops(blobs: data.Dataset) -> None:
+    for seed in (0, 1, 2):
+        net = mlp.init_network((2, 16, 16, 3), hidden="relu", output="linear", init="he_normal", rng=seed,
+                               dtype=np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # overflow is detected, never reported as a numpy warning
+            hist = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=1e6, epochs=5, batch_size=30, rng=seed)
+        assert hist.diverged_at is not None
+        k = hist.diverged_at
+        assert 0 < k < 5 * 5  # stopped early: 25 steps were planned
+        assert hist.loss.shape == (k + 1,)
+        assert hist.loss[k] == np.inf
+        assert np.all(np.isfinite(hist.loss[:k]))
+        assert hist.loss[k - 1] > 1e6 * hist.loss[0]  # it exploded before it overflowed
+        assert hist.grad_W.shape == (k, 3) and hist.grad_delta.shape == (k, 3)
+        assert hist.network.W[1].dtype == np.float32
+
+
+# BUG (see report): train_sgd only silences floating-point errors around the
+# forward pass; the loss, the backward pass and Gradients.norms then overflow
+# with numpy RuntimeWarnings instead of setting diverged_at.
+LEAKS = [
+    # (dtype, hidden, output, loss, lr, seed): where the warning currently comes from
+    (np.float64, "relu", "linear", CE, 1e6, 1),  # np.linalg.norm in Gradients.norms: "overflow encountered in dot"
+    (np.float64, "relu", "linear", "mse", 1e3, 0),  # losses.mse: "overflow encountered in reduce"
+    (np.float32, "selu", "relu", "mse", 1e3, 1),  # mlp.backward: "invalid value encountered in matmul"
+]
+
+
+@pytest.mark.parametrize(("dtype", "hidden", "output", "loss", "lr", "seed"), LEAKS,
+                         ids=["norms-dot", "mse-overflow", "backward-matmul"])
+def test_exploding_training_never_leaks_numpy_warnings(
+    dtype: Any, hidden: str, output: str, loss: str, lr: float, seed: int
+) -> None:
+    ds = data.gaussian_blobs(200, rng=0)
+    net = mlp.init_network((2, 16, 16, 3), hidden=hidden, output=output, init="he_normal", rng=seed, dtype=dtype)
+    y = ds.y_train if loss == CE else np.eye(3)[ds.y_train]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hist = train.train_sgd(net, ds.X_train, y, loss=loss, lr=lr, epochs=5, batch_size=20, rng=seed)
+    # every recorded step is finite, or training stopped at the first one that was not
+    k = len(hist.loss) if hist.diverged_at is None else hist.diverged_at
+    assert np.all(np.isfinite(hist.loss[:k]))
+    assert np.all(np.isfinite(hist.grad_W)) and hist.grad_W.shape == (k, 3)
+
+
+# --------------------------------------------------------------------------- accuracy
+
+
+def test_accuracy_by_hand() -> None:
+    net = mlp.Network({1: np.eye(2)}, {1: np.zeros(2)}, "tanh", "linear")  # output = input
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 3.0], [5.0, 1.0]])  # argmax 0, 1, 1, 0
+    assert train.accuracy(net, X, [0, 1, 0, 0]) == 0.75
+    assert train.accuracy(net, X, [0, 1, 1, 0]) == 1.0
+    assert train.accuracy(net, X, [1, 0, 0, 1]) == 0.0
+
+
+def test_accuracy_is_a_fraction(blobs: data.Dataset) -> None:
+    acc = train.accuracy(tanh_net(), blobs.X_test, blobs.y_test)
+    assert 0.0 <= acc <= 1.0
+    assert acc * len(blobs.y_test) == pytest.approx(round(acc * len(blobs.y_test)), abs=1e-9)  # k / n
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("change", "exc", "match"),
+    [
+        (dict(lr=-0.1), ValueError, r"lr must be >= 0, got -0\.1"),
+        (dict(lr=float("inf")), ValueError, r"lr must be finite, got inf"),
+        (dict(epochs=0), ValueError, r"epochs must be >= 1, got 0"),
+        (dict(epochs=2.0), TypeError, r"epochs must be an integer, got float"),
+        (dict(batch_size=0), ValueError, r"batch_size must be >= 1, got 0"),
+        (dict(y=np.zeros(9, dtype=int)), ValueError, r"y must have one target per row of X \(10\), got 9"),
+        (dict(X=np.full((10, 2), np.nan)), ValueError, r"X must be finite, but 20 entries are NaN or inf"),
+        (dict(X=np.zeros(10)), ValueError, r"X must be 2-dimensional, got shape \(10,\)"),
+        (dict(net="net"), TypeError, r"net must be a gradlab\.mlp\.Network, got str"),
+        (dict(net=mlp.init_network((2, 3), output="sigmoid", rng=0)), ValueError,
+         r"softmax_cross_entropy expects logits.*got 'sigmoid'"),
+        (dict(loss="l1"), ValueError, r"unknown loss 'l1'"),
+        (dict(rng=1.5), TypeError, r"rng must be a numpy\.random\.Generator or an integer seed, got float"),
+    ],
+)
+def test_train_sgd_errors(change: dict[str, Any], exc: type[Exception], match: str) -> None:
+    args: dict[str, Any] = dict(net=tanh_net(), X=np.zeros((10, 2)), y=np.zeros(10, dtype=int), lr=0.1, rng=0)
+    args.update(change)
+    net, X, y = args.pop("net"), args.pop("X"), args.pop("y")
+    with pytest.raises(exc, match=match):
+        train.train_sgd(net, X, y, **args)
+
+
+def test_sgd_step_and_accuracy_errors() -> None:
+    net = tanh_net()
+    _, _, grads = mlp.loss_and_gradients(net, np.ones((2, 2)), [0, 1], CE)
+    with pytest.raises(ValueError, match=r"lr must be >= 0, got -1\.0"):
+        train.sgd_step(net, grads, -1.0)
+    with pytest.raises(ValueError, match=r"labels must have shape \(4,\), got \(3,\)"):
+        train.accuracy(net, np.zeros((4, 2)), [0, 1, 2])
+    with pytest.raises(ValueError, match=r"labels must have shape \(4,\), got \(4, 1\)"):
+        train.accuracy(net, np.zeros((4, 2)), np.zeros((4, 1), dtype=int))

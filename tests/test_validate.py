@@ -1,0 +1,68 @@
+"""gradlab._validate: the shared argument checks behind every clear error message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradlab import _validate as V
+
+
+def test_as_array_keeps_float32_and_promotes_ints() -> None:
+    assert V.as_array(np.ones(2, dtype=np.float32), "x").dtype == np.float32
+    assert V.as_array([1, 2], "x").dtype == np.float64
+    assert V.as_array([True], "x").dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("value", "exc", "match"),
+    [
+        ("abc", TypeError, "x must be a number or an array of numbers, got str"),
+        (None, TypeError, "x must be a number or an array of numbers, got NoneType"),
+        ([[1, 2], [3]], TypeError, "x must be array-like"),
+        ([1 + 2j], TypeError, "x must hold real numbers, got complex"),
+        (np.array(["a"]), TypeError, "x must hold real numbers"),
+    ],
+)
+def test_as_array_rejects_non_numbers(value, exc, match) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(exc, match=match):
+        V.as_array(value, "x")
+
+
+def test_as_array_checks_ndim() -> None:
+    with pytest.raises(ValueError, match=r"x must be 2-dimensional, got shape \(3,\)"):
+        V.as_array([1, 2, 3], "x", ndim=2)
+
+
+def test_check_finite_counts_bad_entries() -> None:
+    with pytest.raises(ValueError, match="x must be finite, but 2 entries are NaN or inf"):
+        V.check_finite(np.array([np.nan, 1.0, np.inf]), "x")
+    with pytest.raises(ValueError, match="1 entry is NaN"):
+        V.check_finite(np.array([np.nan]), "x")
+
+
+def test_scalar_checks() -> None:
+    assert V.check_positive_int(3, "n") == 3
+    assert V.check_positive_int(np.int64(3), "n") == 3
+    with pytest.raises(ValueError, match="n must be >= 2, got 1"):
+        V.check_positive_int(1, "n", minimum=2)
+    with pytest.raises(TypeError, match="lr must be a real number, got str"):
+        V.check_nonnegative("0.1", "lr")
+    with pytest.raises(ValueError, match="lr must be finite, got nan"):
+        V.check_nonnegative(float("nan"), "lr")
+    with pytest.raises(ValueError, match="lr must be >= 0, got -0.1"):
+        V.check_nonnegative(-0.1, "lr")
+    with pytest.raises(ValueError, match="h must be > 0, got 0.0"):
+        V.check_positive(0.0, "h")
+
+
+def test_check_rng() -> None:
+    g = np.random.default_rng(1)
+    assert V.check_rng(g) is g
+    assert V.check_rng(5).random() == np.random.default_rng(5).random()
+    with pytest.raises(ValueError, match="rng seed must be >= 0, got -1"):
+        V.check_rng(-1)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or an integer seed, got float"):
+        V.check_rng(1.5)
+    with pytest.raises(TypeError, match="got RandomState"):
+        V.check_rng(np.random.RandomState(0))
