@@ -9,8 +9,9 @@ out=/tmp/preview_$page
 rm -rf "$out" && mkdir -p "$out/book"
 cp "$root/_config.yml" "$out/"
 ln -s "$root/book/$page.md" "$out/book/$page.md"
+ln -s "$root/code" "$out/code"   # for literalinclude of ../code/gradlab/*.py
 printf 'format: jb-book\nroot: book/%s\n' "$page" > "$out/_toc.yml"
-export PATH="$root/.venv/bin:$PATH" SOURCE_DATE_EPOCH=1767225600
+export PATH="$root/.venv/bin:$PATH" SOURCE_DATE_EPOCH=1767225600 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 start=$(date +%s)
 status=0
 jupyter-book build "$out" --builder html -n --keep-going > "$out/build.log" 2>&1 || status=$?

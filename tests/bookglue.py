@@ -1,9 +1,10 @@
 """Read the values that chapters glued into the built book.
 
 myst-nb stores each ``glue(key, value)`` as a display output tagged
-``metadata.scrapbook.name == key`` in the executed notebook under
-``_build/jupyter_execute``; its ``text/plain`` is the value's ``repr``.
-Chapters glue plain ``int``, ``float`` and ``str`` only, so ``repr`` round-trips.
+``metadata.scrapbook.name == key``: outputs glued with ``display=False`` go to
+``_build/jupyter_execute/book/<page>.glue.json``, displayed ones stay in the
+executed ``<page>.ipynb``. Its ``text/plain`` is the value's ``repr``;
+chapters glue plain ``int``, ``float`` and ``str`` only, so ``repr`` round-trips.
 """
 
 from __future__ import annotations
@@ -24,22 +25,25 @@ def build_dir() -> Path:
 
 def glued_values(page: str) -> dict[str, Any]:
     """``{key: value}`` for every glue call in ``book/<page>`` of the last build."""
-    nb_path = build_dir() / "jupyter_execute" / "book" / f"{page}.ipynb"
+    folder = build_dir() / "jupyter_execute" / "book"
+    nb_path = folder / f"{page}.ipynb"
     if not nb_path.exists():
         raise FileNotFoundError(f"{nb_path} does not exist: build the book first (make strict)")
-    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    outputs = [out for cell in json.loads(nb_path.read_text(encoding="utf-8"))["cells"] for out in cell.get("outputs", [])]
+    glue_path = folder / f"{page}.glue.json"
+    if glue_path.exists():
+        outputs += list(json.loads(glue_path.read_text(encoding="utf-8")).values())
     values: dict[str, Any] = {}
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is None:
-                continue
-            text = out["data"]["text/plain"]
-            text = "".join(text) if isinstance(text, list) else text
-            try:
-                values[name] = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                raise AssertionError(
-                    f"glued value {name!r} on page {page} is {text!r}: glue plain int/float/str, not numpy scalars"
-                ) from None
+    for out in outputs:
+        name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+        if name is None:
+            continue
+        text = out["data"]["text/plain"]
+        text = "".join(text) if isinstance(text, list) else text
+        try:
+            values[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise AssertionError(
+                f"glued value {name!r} on page {page} is {text!r}: glue plain int/float/str, not numpy scalars"
+            ) from None
     return values
