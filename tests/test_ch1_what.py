@@ -68,11 +68,8 @@ def speeds(k: int) -> experiments.LayerSpeeds:
     return experiments.layer_speeds(ARCH[k], X, y, seeds=SEEDS, **NET)
 
 
-@lru_cache(maxsize=None)
 def grad_W(k: int) -> np.ndarray:
-    X, y = sample()
-    return np.array([mlp.loss_and_gradients(mlp.init_network(ARCH[k], rng=s, **NET), X, y, LOSS)[2].norms["W"]
-                     for s in SEEDS])
+    return speeds(k).speed_W
 
 
 def rho(k: int) -> float:

@@ -216,3 +216,29 @@ def test_gaussian_blobs_errors(n: Any, kwargs: dict[str, Any], exc: type[Excepti
 def test_gaussian_blobs_requires_rng() -> None:
     with pytest.raises(TypeError, match=r"rng"):
         data.gaussian_blobs(10)  # type: ignore[call-arg]
+
+
+def test_teacher_regression_is_learnable_structure_plus_stated_noise() -> None:
+    ds = data.teacher_regression(4000, n_features=3, noise=0.1, rng=0)
+    assert ds.X_train.shape == (3000, 3) and ds.y_train.shape == (3000, 1)
+    assert ds.X_test.shape == (1000, 3) and ds.y_test.shape == (1000, 1)
+    # Same seed, noise 0: the noiseless teacher outputs; the difference is the noise alone.
+    clean = data.teacher_regression(4000, n_features=3, noise=0.0, rng=0)
+    resid = (ds.y_train - clean.y_train).ravel()
+    assert np.allclose(ds.X_train, clean.X_train)
+    assert resid.std(ddof=1) == pytest.approx(0.1, rel=0.1)  # 3000 draws: sd known to ~1.3%, 10% is ~8 se
+    assert clean.y_train.std() > 0.1  # the signal is not drowned by the noise
+    with pytest.raises(ValueError, match="n_classes is defined for integer class labels"):
+        _ = ds.n_classes
+
+
+def test_teacher_regression_reproducible_and_validated() -> None:
+    a = data.teacher_regression(50, rng=3)
+    assert np.array_equal(a.y_test, data.teacher_regression(50, rng=3).y_test)
+    assert not np.array_equal(a.y_test, data.teacher_regression(50, rng=4).y_test)
+    with pytest.raises(ValueError, match=r"noise must be >= 0, got -1\.0"):
+        data.teacher_regression(50, noise=-1.0, rng=0)
+    with pytest.raises(ValueError, match=r"n must be >= 2, got 1"):
+        data.teacher_regression(1, rng=0)
+    with pytest.raises(TypeError, match=r"n_features must be an integer"):
+        data.teacher_regression(50, n_features=2.0, rng=0)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ def test_layer_speeds_shapes_and_statistics(blobs: data.Dataset) -> None:
     net = mlp.init_network(sizes, rng=0, hidden="sigmoid", init="lecun_normal", bias_std=1.0)
     _, _, grads = mlp.loss_and_gradients(net, blobs.X_train, blobs.y_train, "softmax_cross_entropy")
     assert np.allclose(res.speed[0], [np.linalg.norm(grads.db[l]) for l in range(1, 5)])
+    assert np.allclose(res.speed_W[0], [np.linalg.norm(grads.dW[l]) for l in range(1, 5)])
     assert res.bound[0, 0] == pytest.approx(0.25 * np.linalg.norm(net.W[2], 2), rel=1e-6)
 
 

@@ -52,6 +52,19 @@ def test_plot_layer_norms() -> None:
         plotting.plot_layer_norms({"a": [1.0]}, {"b": [1.0]})
 
 
+def test_plot_fan() -> None:
+    x = np.arange(5.0)
+    runs = np.vstack([x, 2 * x, 3 * x])
+    fig = plotting.plot_fan(x, runs, theory_mean=2 * x, theory_sd=np.sqrt(x), xlabel="$k$", ylabel="$y$", n_show=2)
+    ax = fig.axes[0]
+    thin = [l for l in ax.get_lines() if l.get_linewidth() < 1]
+    assert len(thin) == 2
+    mean_line = [l for l in ax.get_lines() if l.get_label() == "mean of 3 runs"][0]
+    assert np.allclose(mean_line.get_ydata(), 2 * x)
+    with pytest.raises(ValueError, match="theory_sd must have 5 values per curve"):
+        plotting.plot_fan(x, runs, theory_mean=x, theory_sd=x[:3], xlabel="k", ylabel="y")
+
+
 def test_draw_network_labels_every_symbol() -> None:
     fig = plotting.draw_network([3, 7, 2])
     text = " ".join(t.get_text() for t in fig.axes[0].texts)

@@ -27,6 +27,8 @@ class LayerSpeeds:
         ``(n_0, ..., n_L)``.
     speed : array, shape (n_seeds, L)
         :math:`\|\partial L/\partial b^{(l)}\|` (Nielsen's speed of learning of layer l).
+    speed_W : array, shape (n_seeds, L)
+        :math:`\|\partial L/\partial W^{(l)}\|_F` of the same networks.
     ratio : array, shape (n_seeds, L - 1)
         Mean over examples of :math:`\|\delta^{(l)}_i\| / \|\delta^{(l+1)}_i\|`, l = 1..L-1.
     ratio_max : array, shape (n_seeds, L - 1)
@@ -37,6 +39,7 @@ class LayerSpeeds:
 
     sizes: tuple[int, ...]
     speed: NDArray[np.float64]
+    speed_W: NDArray[np.float64]
     ratio: NDArray[np.float64]
     ratio_max: NDArray[np.float64]
     bound: NDArray[np.float64]
@@ -75,18 +78,19 @@ def layer_speeds(
     seeds = list(seeds)
     if len(seeds) < 2:
         raise ValueError(f"seeds must hold at least two seeds (a spread needs two), got {len(seeds)}")
-    speed, ratio, ratio_max, bound = [], [], [], []
+    speed, speed_W, ratio, ratio_max, bound = [], [], [], [], []
     for seed in seeds:
         net = init_network(sizes, rng=seed, **network)
         _, _, grads = loss_and_gradients(net, X, y, loss)
         speed.append(grads.norms["delta"])
+        speed_W.append(grads.norms["W"])
         per_example = {l: np.linalg.norm(grads.delta[l], axis=1) for l in grads.delta}
         r = [per_example[l] / per_example[l + 1] for l in range(1, net.L)]
         ratio.append([v.mean() for v in r])
         ratio_max.append([v.max() for v in r])
         top = _max_dg(net)
         bound.append([top * np.linalg.norm(net.W[l + 1], 2) for l in range(1, net.L)])
-    return LayerSpeeds(tuple(int(n) for n in sizes), *(np.array(v, dtype=np.float64) for v in (speed, ratio, ratio_max, bound)))
+    return LayerSpeeds(tuple(int(n) for n in sizes), *(np.array(v, dtype=np.float64) for v in (speed, speed_W, ratio, ratio_max, bound)))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from numpy.typing import ArrayLike
 
 from ._validate import as_array, check_positive_int
 
-__all__ = ["PALETTE", "MARKERS", "RC", "style", "figure", "plot_lines", "plot_layer_norms", "draw_network"]
+__all__ = [
+    "PALETTE", "MARKERS", "RC", "style", "figure", "plot_lines", "plot_layer_norms", "plot_fan", "draw_network",
+]
 
 #: Okabe–Ito colours, most distinct first (yellow last: weak on white).
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -153,6 +155,45 @@ def plot_layer_norms(
         if title:
             ax.set_title(title)
         ax.legend()
+    return fig
+
+
+def plot_fan(
+    x: ArrayLike,
+    runs: ArrayLike,
+    *,
+    theory_mean: ArrayLike,
+    theory_sd: ArrayLike,
+    xlabel: str,
+    ylabel: str,
+    n_show: int = 40,
+    theory_label: str = "theory",
+) -> Figure:
+    """Many random runs against a theory's mean and ±1 standard-deviation band.
+
+    ``runs`` has one row per run (shape (n_runs, len(x))); the first
+    ``n_show`` are drawn thin, their mean over *all* runs thick, the theory
+    dashed with a shaded band ``theory_mean ± theory_sd``.
+    """
+    x_arr = as_array(x, "x", ndim=1)
+    r = as_array(runs, "runs", ndim=2)
+    mean = as_array(theory_mean, "theory_mean", ndim=1)
+    sd = as_array(theory_sd, "theory_sd", ndim=1)
+    for name, arr in (("runs", r[0]), ("theory_mean", mean), ("theory_sd", sd)):
+        if arr.shape != x_arr.shape:
+            raise ValueError(f"{name} must have {x_arr.size} values per curve (one per x), got {arr.shape[0]}")
+    n_show = check_positive_int(n_show, "n_show")
+    fig, axes = figure()
+    ax = axes[0, 0]
+    with style():
+        for i in range(min(n_show, r.shape[0])):
+            ax.plot(x_arr, r[i], color=PALETTE[5], lw=0.7, alpha=0.6, label="single runs" if i == 0 else None)
+        ax.fill_between(x_arr, mean - sd, mean + sd, color="0.5", alpha=0.25, label=f"{theory_label} ± 1 sd")
+        ax.plot(x_arr, r.mean(axis=0), color=PALETTE[0], lw=2.5, label=f"mean of {r.shape[0]} runs")
+        ax.plot(x_arr, mean, color=PALETTE[6], ls="--", lw=1.5, label=theory_label)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="upper left")
     return fig
 
 
