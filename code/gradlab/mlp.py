@@ -197,7 +197,8 @@ def forward(net: Network, x: ArrayLike) -> Forward:
     a = {0: x}
     z = {}
     for l in range(1, net.L + 1):
-        z[l] = a[l - 1] @ net.W[l].T + net.b[l]
+        z[l] = a[l - 1] @ net.W[l].T
+        z[l] += net.b[l]  # in place: one array per layer, not two
         a[l] = net.g(l).g(z[l])
     return Forward(a, z)
 
