@@ -159,5 +159,5 @@ def test_registry_and_get_errors() -> None:
         I.get("xavier")
     with pytest.raises(ValueError, match=r"unknown initialiser 'glorot'"):
         I.variance("glorot", 3, 3)
-    with pytest.raises(TypeError, match=r"name must be a str, got int"):
+    with pytest.raises(TypeError, match=r"initialiser must be a name \(str\), got int"):
         I.get(1)  # type: ignore[arg-type]

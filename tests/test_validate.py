@@ -66,3 +66,12 @@ def test_check_rng() -> None:
         V.check_rng(1.5)
     with pytest.raises(TypeError, match="got RandomState"):
         V.check_rng(np.random.RandomState(0))
+
+
+def test_lookup() -> None:
+    reg = {"a": 1, "b": 2}
+    assert V.lookup(reg, "b", "thing") == 2
+    with pytest.raises(ValueError, match=r"unknown thing 'c'; expected one of: a, b"):
+        V.lookup(reg, "c", "thing")
+    with pytest.raises(TypeError, match=r"thing must be a name \(str\) or a Thing, got int"):
+        V.lookup(reg, 3, "thing", or_instance=" or a Thing")

@@ -8,7 +8,7 @@ sees the mistake in their own terms instead of a numpy traceback.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Mapping, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -20,6 +20,7 @@ __all__ = [
     "check_nonnegative",
     "check_positive",
     "check_rng",
+    "lookup",
 ]
 
 
@@ -104,3 +105,20 @@ def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
             raise ValueError(f"{name} seed must be >= 0, got {rng}")
         return np.random.default_rng(int(rng))
     raise TypeError(f"{name} must be a numpy.random.Generator or an integer seed, got {type(rng).__name__}")
+
+
+T = TypeVar("T")
+
+
+def lookup(registry: Mapping[str, T], name: Any, kind: str, *, or_instance: str = "") -> T:
+    """``registry[name]``, or an error that names ``kind`` and lists the valid names.
+
+    ``or_instance`` completes the TypeError for registries that also accept an
+    object, e.g. ``" or an Activation"``.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} must be a name (str){or_instance}, got {type(name).__name__}")
+    try:
+        return registry[name]
+    except KeyError:
+        raise ValueError(f"unknown {kind} {name!r}; expected one of: {', '.join(registry)}") from None

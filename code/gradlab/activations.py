@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, ndtr
 
-from ._validate import as_array, check_nonnegative
+from ._validate import as_array, check_nonnegative, lookup
 
 __all__ = [
     "Activation",
@@ -617,9 +617,4 @@ def get(name: str | Activation) -> Activation:
     """
     if isinstance(name, Activation):
         return name
-    if not isinstance(name, str):
-        raise TypeError(f"activation must be a name (str) or an Activation, got {type(name).__name__}")
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown activation {name!r}; expected one of: {', '.join(NAMES)}") from None
+    return lookup(ACTIVATIONS, name, "activation", or_instance=" or an Activation")

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validate import check_nonnegative, check_positive, check_positive_int, check_rng
+from ._validate import check_nonnegative, check_positive, check_positive_int, check_rng, lookup
 
 __all__ = [
     "Initialiser",
@@ -383,12 +383,7 @@ def get(name: str) -> Initialiser:
 
     Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str, got {type(name).__name__}")
-    try:
-        return INITIALISERS[name]
-    except KeyError:
-        raise ValueError(f"unknown initialiser {name!r}; expected one of: {', '.join(NAMES)}") from None
+    return lookup(INITIALISERS, name, "initialiser")
 
 
 def variance(name: str, n_in: int, n_out: int, *, gain: float = 1.0, std: float = 1.0) -> float:

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_softmax, softmax
 
-from ._validate import as_array, check_finite, check_positive_int
+from ._validate import as_array, check_finite, check_positive_int, lookup
 
 __all__ = [
     "Loss",
@@ -134,9 +134,4 @@ def get(name: str | Loss) -> Loss:
     """Return the loss called ``name`` (a :class:`Loss` is returned unchanged)."""
     if isinstance(name, Loss):
         return name
-    if not isinstance(name, str):
-        raise TypeError(f"loss must be a name (str) or a Loss, got {type(name).__name__}")
-    try:
-        return LOSSES[name]
-    except KeyError:
-        raise ValueError(f"unknown loss {name!r}; expected one of: {', '.join(NAMES)}") from None
+    return lookup(LOSSES, name, "loss", or_instance=" or a Loss")
