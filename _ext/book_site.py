@@ -1,0 +1,73 @@
+"""Sphinx extension: make the built site work offline and load without console errors.
+
+Loaded by ``_config.yml`` (``sphinx.local_extensions``). It does three things
+that Jupyter Book 1 cannot be configured to do:
+
+* **MathJax from the site itself.** The MathJax 3 files shipped in the PyPI
+  package ``sphinx-mathjax-offline`` are copied to ``<site>/mathjax/`` and
+  pages load them from there, never from a CDN. They are *not* put under
+  ``_static/``: Jupyter Book adds every ``*.js`` file it finds there to every
+  page as a script tag, which would load all of MathJax's components at once.
+* **No Thebe.** ``sphinx_thebe`` is always loaded by Jupyter Book; on
+  Sphinx 7.4 it emits its configuration script twice, and the second copy
+  fails with "THEBE_JS_URL has already been declared". The book has no
+  live-code buttons, so its scripts are removed from every page.
+* Nothing else: everything else is ordinary configuration in ``_config.yml``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+
+# MathJax's combined bundles that the book does not use (it loads tex-chtml.js);
+# everything else (fonts, TeX extensions, a11y, menu) is loaded on demand.
+UNUSED_BUNDLES = {
+    "mml-chtml.js", "mml-svg.js", "node-main.js", "tex-chtml-full-speech.js", "tex-chtml-full.js",
+    "tex-mml-chtml.js", "tex-mml-svg.js", "tex-svg-full.js", "tex-svg.js",
+}
+
+
+def mathjax_source() -> Path:
+    """The ``mathjax`` folder inside the installed ``sphinx-mathjax-offline`` wheel."""
+    dist = metadata.distribution("sphinx-mathjax-offline")
+    for f in dist.files or []:
+        if f.name == "tex-chtml.js" and f.parent.name == "mathjax":
+            return Path(str(dist.locate_file(f))).parent
+    raise RuntimeError("sphinx-mathjax-offline is installed but has no mathjax/tex-chtml.js")
+
+
+def copy_mathjax(app: Sphinx, exc: Exception | None) -> None:
+    if exc is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "mathjax"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(mathjax_source(), target, ignore=lambda d, names: [n for n in names if n in UNUSED_BUNDLES])
+
+
+def use_local_mathjax(app: Sphinx, config: Any) -> None:
+    # Relative paths are taken relative to _static/, so step out of it.
+    config.mathjax_path = "../mathjax/tex-chtml.js"
+
+
+def drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    def is_thebe(js: Any) -> bool:
+        filename = getattr(js, "filename", js) or ""
+        body = getattr(js, "attributes", {}).get("body", "")
+        return "thebe" in str(filename) or "THEBE_JS_URL" in body
+
+    if "script_files" in context:
+        context["script_files"] = [js for js in context["script_files"] if not is_thebe(js)]
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    mathjax_source()  # fail at start-up, not at the end, if the package is missing
+    app.connect("config-inited", use_local_mathjax)
+    app.connect("build-finished", copy_mathjax)
+    app.connect("html-page-context", drop_thebe, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
