@@ -1,7 +1,7 @@
 """Sphinx extension: make the built site work offline and load without console errors.
 
 Loaded by ``_config.yml`` (``sphinx.local_extensions``). It does three things
-that Jupyter Book 1 cannot be configured to do:
+that Jupyter Book 1 cannot be configured to do (and one repair):
 
 * **MathJax from the site itself.** The MathJax 3 files shipped in the PyPI
   package ``sphinx-mathjax-offline`` are copied to ``<site>/mathjax/`` and
@@ -12,6 +12,9 @@ that Jupyter Book 1 cannot be configured to do:
   Sphinx 7.4 it emits its configuration script twice, and the second copy
   fails with "THEBE_JS_URL has already been declared". The book has no
   live-code buttons, so its scripts are removed from every page.
+* **Exercises and theorems with code links.** sphinx-codeautolink crashes on
+  the untitled sections inside sphinx-exercise and sphinx-proof blocks; see
+  :func:`guard_codeautolink_sections`.
 * Nothing else: everything else is ordinary configuration in ``_config.yml``.
 """
 
@@ -22,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 
 # MathJax's combined bundles that the book does not use (it loads tex-chtml.js);
@@ -65,7 +69,34 @@ def drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict[str,
         context["script_files"] = [js for js in context["script_files"] if not is_thebe(js)]
 
 
+def guard_codeautolink_sections() -> None:
+    """Let sphinx-codeautolink walk pages with exercises, solutions and theorems.
+
+    sphinx-exercise and sphinx-proof put an *untitled* section inside every
+    exercise, solution, theorem and proof. sphinx-codeautolink's visitor pushes
+    the text of every ``title`` node it meets and pops one for every section it
+    leaves, so each untitled section pops a title it never pushed, and a page
+    with a few exercises fails with "IndexError: pop from empty list". Pop only
+    when the section starts with a plain ``title`` (the only kind it pushed).
+    """
+    try:
+        from sphinx_codeautolink.extension.block import CodeBlockAnalyser
+    except ImportError:  # extension not installed: nothing to guard
+        return
+    original = CodeBlockAnalyser.depart_section
+    if getattr(original, "book_site_guard", False):
+        return
+
+    def depart_section(self: Any, node: nodes.section) -> None:
+        if node.children and type(node.children[0]) is nodes.title:
+            original(self, node)
+
+    depart_section.book_site_guard = True  # type: ignore[attr-defined]
+    CodeBlockAnalyser.depart_section = depart_section
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    guard_codeautolink_sections()
     mathjax_source()  # fail at start-up, not at the end, if the package is missing
     app.connect("config-inited", use_local_mathjax)
     app.connect("build-finished", copy_mathjax)

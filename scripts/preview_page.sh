@@ -9,7 +9,10 @@ out=/tmp/preview_$page
 rm -rf "$out" && mkdir -p "$out/book"
 cp "$root/_config.yml" "$out/"
 ln -s "$root/book/$page.md" "$out/book/$page.md"
-ln -s "$root/code" "$out/code"   # for literalinclude of ../code/gradlab/*.py
+# What pages and _config.yml refer to: sources for literalinclude, the local extension, static files, the bibliography.
+for item in code _ext _static _latex references.bib; do
+  if [ -e "$root/$item" ]; then ln -s "$root/$item" "$out/$item"; fi
+done
 printf 'format: jb-book\nroot: book/%s\n' "$page" > "$out/_toc.yml"
 export PATH="$root/.venv/bin:$PATH" SOURCE_DATE_EPOCH=1767225600 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 start=$(date +%s)

@@ -32,6 +32,12 @@ GOOD = """
 
 def build(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    # What _config.yml refers to: the local extension, static files, the bibliography.
+    for item in ("_ext", "_static", "_latex", "references.bib"):
+        if (ROOT / item).is_dir():
+            shutil.copytree(ROOT / item, tmp_path / item)
+        elif (ROOT / item).exists():
+            shutil.copy(ROOT / item, tmp_path / item)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
     header = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n# A page\n"
     (tmp_path / "page.md").write_text(header + textwrap.dedent(body))

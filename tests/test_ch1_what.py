@@ -193,6 +193,20 @@ def expected_glue() -> dict[str, Any]:
     }
     for k in DEPTHS:
         glued[f"ch1_acc_k{k}"] = float(accuracy_after(k))
+    # the exercises at the end of the chapter
+    th, sg = ex_thousand(), ex_sign()
+    glued.update({
+        "ch1_ex_k_real": th["k_real"],
+        "ch1_ex_k_pred": th["k_pred"],
+        "ch1_ex_k_below": th["k_pred"] - 1,
+        "ch1_ex_slower_below": th["slower"][th["k_pred"] - 1],
+        "ch1_ex_slower_pred": th["slower"][th["k_pred"]],
+        "ch1_ex_down_off": sg["down_off"],
+        "ch1_ex_up_off": sg["up_off"],
+        "ch1_ex_half_off": sg["half_off"],
+        "ch1_ex_curvature": sg["curvature"],
+        "ch1_ex_curv_share": sg["curv_share"],
+    })
     return glued
 
 
@@ -332,3 +346,67 @@ def test_accuracy_falls_with_depth_and_k4_stays_on_its_plateau() -> None:
     assert n_predicted_classes(hist4.network) == 1
     ds = digits()
     assert acc[-1] <= train.accuracy(net4, ds.X_test, ds.y_test)  # "no better than before training"
+
+
+# --- exercises ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def ex_thousand() -> dict[str, Any]:
+    """Exercise ex-ch1-thousand: extrapolate rho geometrically from k = 4, then measure."""
+    f = (rho(4) / rho(2)) ** 0.5
+    k_real = 4 + math.log(1000 * rho(4)) / math.log(1 / f)
+    k_pred = int(math.ceil(k_real))
+    X, y = sample()
+    slower = {}
+    for k in (k_pred - 1, k_pred):
+        s = experiments.layer_speeds([64] + [30] * k + [10], X, y, seeds=SEEDS, **NET)
+        slower[k] = float(s.mean[k - 1] / s.mean[0])
+    return {"f": f, "k_real": float(k_real), "k_pred": k_pred, "slower": slower}
+
+
+@lru_cache(maxsize=None)
+def ex_sign() -> dict[str, float]:
+    """Exercise ex-ch1-sign: one-sided changes against half their difference."""
+    s = sign_demo()
+    fo = s["first_order"]
+    curvature = s["plus"] + s["minus"] - 2 * s["before"]
+    return {
+        "down_off": float(-((s["before"] - s["minus"]) / fo - 1)),
+        "up_off": float((s["plus"] - s["before"]) / fo - 1),
+        "half_off": float(abs((s["plus"] - s["minus"]) / 2 / fo - 1)),
+        "curvature": float(curvature),
+        "curv_share": float(curvature / (2 * fo)),
+    }
+
+
+def test_ex_thousand_prediction_is_six_hidden_layers() -> None:
+    th = ex_thousand()
+    # rho(k) = rho(4) f^(k-4) <= 1/1000  <=>  k >= 4 + ln(1000 rho(4)) / ln(1/f); solve it another way:
+    k_grid = np.arange(4.0, 10.0, 1e-4)
+    first = k_grid[np.argmax(rho(4) * th["f"] ** (k_grid - 4) <= 1e-3)]
+    assert th["k_real"] == pytest.approx(first, abs=2e-4)
+    assert 5 < th["k_real"] < 6 and th["k_pred"] == 6
+    # the same answer from rho(1) = 1 (first hidden layer = last hidden layer): 1 + ln 1000 / ln(1/f)
+    assert math.ceil(1 + math.log(1000) / math.log(1 / th["f"])) == th["k_pred"]
+
+
+def test_ex_thousand_measurement_brackets_one_thousand() -> None:
+    # "with k_pred - 1 hidden layers ... below 1000, with k_pred ... above": the prediction holds.
+    th = ex_thousand()
+    below, at = th["slower"][th["k_pred"] - 1], th["slower"][th["k_pred"]]
+    assert below < 1000 <= at
+    assert below > 1 / rho(4)  # and both are slower than the four-layer network
+
+
+def test_ex_sign_curvature_explains_the_one_sided_misses() -> None:
+    sg = ex_sign()
+    # "the downhill change falls short ... the uphill change exceeds": both misses positive
+    assert sg["down_off"] > 0 and sg["up_off"] > 0
+    # the sum is alpha^2 g^T H g > 0, and half of it (relative to the prediction) is the size of
+    # each one-sided miss: within 10 % (the rest is the alpha^3 term)
+    assert sg["curvature"] > 0
+    for miss in (sg["down_off"], sg["up_off"]):
+        assert miss == pytest.approx(sg["curv_share"], rel=0.1)
+    # half the difference is at least ten times closer than either one-sided change
+    assert sg["half_off"] < min(sg["down_off"], sg["up_off"]) / 10

@@ -55,6 +55,13 @@ def expected_glue() -> dict[str, Any]:
         "ch2_a1_1": float(fwd1.a[1][0, 0]),
         "ch2_a2_1": float(fwd1.a[2][0, 0]),
         "ch2_a2_2": float(fwd1.a[2][0, 1]),
+        # the exercises at the end of the chapter
+        "ch2_ex_params_formula": ex_params()["formula"],
+        "ch2_ex_params_gradlab": ex_params()["weights"] + ex_params()["biases"],
+        "ch2_ex_params_weights": ex_params()["weights"],
+        "ch2_ex_params_biases": ex_params()["biases"],
+        **{f"ch2_ex_shape_{name}": str(shape) for name, shape in ex_shapes().items()},
+        "ch2_ex_fold_err": ex_fold_err(),
     }
 
 
@@ -235,3 +242,74 @@ def test_per_layer_summary_arrays_are_indexed_from_zero() -> None:
     for l in range(1, net.L + 1):
         assert grads.norms["W"][l - 1] == np.linalg.norm(grads.dW[l])
         assert grads.norms["delta"][l - 1] == np.linalg.norm(grads.db[l])
+
+
+# ---------------------------------------------------------------------------
+# exercises
+# ---------------------------------------------------------------------------
+
+SIZES_CH1 = [64, 30, 30, 30, 10]  # chapter 1's network with three hidden layers
+
+
+@functools.lru_cache(maxsize=None)
+def ex_params() -> dict[str, int]:
+    """Exercise ex-ch2-params: P = sum_l n_l (n_{l-1} + 1), and what gradlab allocates."""
+    net = mlp.init_network(SIZES_CH1, rng=0)
+    return {
+        "formula": sum(SIZES_CH1[l] * (SIZES_CH1[l - 1] + 1) for l in range(1, len(SIZES_CH1))),
+        "weights": int(sum(net.W[l].size for l in range(1, net.L + 1))),
+        "biases": int(sum(net.b[l].size for l in range(1, net.L + 1))),
+    }
+
+
+@functools.lru_cache(maxsize=None)
+def ex_shapes() -> dict[str, tuple[int, ...]]:
+    """Exercise ex-ch2-shapes: the arrays for a batch of 7 through chapter 1's network."""
+    net = mlp.init_network(SIZES_CH1, rng=0)
+    X7 = np.random.default_rng(5).standard_normal((7, 64))
+    Y7 = np.random.default_rng(6).uniform(size=(7, 10))
+    _, fwd, grads = mlp.loss_and_gradients(net, X7, Y7, "mse")
+    return {"a0": fwd.a[0].shape, "z2": fwd.z[2].shape, "W4": net.W[4].shape,
+            "delta4": grads.delta[4].shape, "dW1": grads.dW[1].shape}
+
+
+@functools.lru_cache(maxsize=None)
+def ex_fold_err() -> float:
+    """Exercise ex-ch2-bias: z^(l) from [W b] and (a, 1), against forward, largest gap."""
+    net = example_network()
+    X, _ = example_batch()
+    fwd = mlp.forward(net, X)
+    err = 0.0
+    for l in range(1, net.L + 1):
+        W_tilde = np.hstack([net.W[l], net.b[l][:, None]])
+        a_tilde = np.hstack([fwd.a[l - 1], np.ones((X.shape[0], 1))])
+        err = max(err, float(np.max(np.abs(a_tilde @ W_tilde.T - fwd.z[l]))))
+    return err
+
+
+def test_ex_parameter_count() -> None:
+    p = ex_params()
+    # 30*65 + 30*31 + 30*31 + 10*31, written out
+    assert p["formula"] == 1950 + 930 + 930 + 310 == 4120
+    assert p["weights"] + p["biases"] == p["formula"]
+    assert p["biases"] == 30 + 30 + 30 + 10  # one per unit outside the input layer
+    assert p["weights"] == 64 * 30 + 30 * 30 + 30 * 30 + 30 * 10
+    # "the first layer ... holds the largest share"
+    per_layer = [SIZES_CH1[l] * (SIZES_CH1[l - 1] + 1) for l in range(1, len(SIZES_CH1))]
+    assert per_layer.index(max(per_layer)) == 0
+
+
+def test_ex_shapes_follow_the_table() -> None:
+    B, n = 7, SIZES_CH1
+    assert ex_shapes() == {"a0": (B, n[0]), "z2": (B, n[2]), "W4": (n[4], n[3]),
+                           "delta4": (B, n[4]), "dW1": (n[1], n[0])}
+    assert expected_glue()["ch2_ex_shape_dW1"] == "(30, 64)"
+
+
+def test_ex_folded_bias_reproduces_the_forward_pass() -> None:
+    # "rounding in the last bit": a few ulps of the largest |z| (about 1 here)
+    assert ex_fold_err() <= 8 * np.finfo(float).eps
+    # and the extended matrix has the per-layer parameter count of ex-ch2-params
+    net = example_network()
+    for l in range(1, net.L + 1):
+        assert np.hstack([net.W[l], net.b[l][:, None]]).size == net.sizes[l] * (net.sizes[l - 1] + 1)

@@ -139,6 +139,22 @@ def _computed() -> dict[str, Any]:
         "ch3_gc_n_checks": len(rows),
         "ch3_gc_n_params": n_params,
     }
+    # the exercises at the end of the chapter
+    bce, sm, st = ex_bce(), ex_softmax(), ex_step()
+    glue.update({
+        "ch3_ex_bce_delta_err": bce["delta_err"],
+        "ch3_ex_bce_gc": bce["gc"],
+        "ch3_ex_sm_formula_err": sm["formula_err"],
+        "ch3_ex_sm_rowsum": sm["rowsum"],
+        "ch3_ex_sm_db_sum": sm["db_sum"],
+        "ch3_ex_sm_db_max": sm["db_max"],
+        "ch3_ex_sm_shift": sm["shift"],
+        "ch3_ex_h_drop": float(st["errors"][1] / st["errors"][2]),
+        "ch3_ex_h_best": float(st["steps"][st["best"]]),
+        "ch3_ex_h_err_best": float(st["errors"][st["best"]]),
+        "ch3_ex_h_err_smallest": float(st["errors"][-1]),
+        "ch3_ex_eps_cbrt": float(np.finfo(float).eps ** (1 / 3)),
+    })
     return {"glue": glue, "chain": c, "numeric": numeric, "deep": deep, "jac": jac, "gc_rows": rows, "gc_nets": nets}
 
 
@@ -333,7 +349,8 @@ def test_page_quotes_backward_lines_that_exist() -> None:
     for q in quoted:
         assert q in source, q
     # the listing is a literalinclude of the real function, and the file is where the page says
-    m = re.search(r"```\{literalinclude\} (\S+)\n(?:.*\n)*?:pyobject: backward\n", text)
+    # (only option lines between the fence and :pyobject:, so another literalinclude never matches)
+    m = re.search(r"```\{literalinclude\} (\S+)\n(?::.*\n)*?:pyobject: backward\n", text)
     assert m is not None
     assert (PAGE.parent / m.group(1)).resolve() == Path(inspect.getsourcefile(mlp)).resolve()
 
@@ -421,3 +438,124 @@ def test_gradient_check_fails_on_a_wrong_backward(monkeypatch: pytest.MonkeyPatc
     report = gradcheck.check_network(net, X, Y, "mse")
     assert not report.passed(GRADCHECK_TOL)
     assert report.max_rel_error > 1e-2
+
+
+# --- exercises ------------------------------------------------------------------
+
+
+def _ex_batch() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The page's X, Y and labels of the whole-network gradient check."""
+    X = np.random.default_rng(1).standard_normal((4, 5))
+    Y = np.random.default_rng(2).uniform(size=(4, 3))
+    labels = np.random.default_rng(3).integers(0, 3, size=4)
+    return X, Y, labels
+
+
+def bce_value(a: np.ndarray, y: np.ndarray) -> float:
+    return float(-np.sum(y * np.log(a) + (1 - y) * np.log1p(-a)) / a.shape[0])
+
+
+def bce_grad(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (a - y) / (a * (1 - a)) / a.shape[0]
+
+
+BCE = losses.Loss("binary_cross_entropy", bce_value, bce_grad)
+
+
+@functools.lru_cache(maxsize=None)
+def ex_bce() -> dict[str, Any]:
+    """Exercise ex-ch3-bce: sigmoid output + binary cross-entropy gives delta^(L) = (a - y)/B."""
+    X, Y, _ = _ex_batch()
+    net = mlp.init_network(GC_SIZES, hidden="sigmoid", output="sigmoid", bias_std=0.1, rng=20)
+    _, fwd, grads = mlp.loss_and_gradients(net, X, Y, BCE)
+    L = net.L
+    return {
+        "delta_err": float(np.max(np.abs(grads.delta[L] - (fwd.a[L] - Y) / X.shape[0]))),
+        "gc": float(gradcheck.check_network(net, X, Y, BCE).max_rel_error),
+        "net": net, "fwd": fwd, "grads": grads,
+    }
+
+
+@functools.lru_cache(maxsize=None)
+def ex_softmax() -> dict[str, Any]:
+    """Exercise ex-ch3-softmax: delta^(L) = (p - y)/B, rows summing to zero."""
+    X, _, labels = _ex_batch()
+    net = mlp.init_network(GC_SIZES, hidden="tanh", output="linear", bias_std=0.1, rng=21)
+    loss, fwd, grads = mlp.loss_and_gradients(net, X, labels, "softmax_cross_entropy")
+    L = net.L
+    zL = fwd.z[L]
+    p = np.exp(zL - zL.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    by_hand = (p - losses.one_hot(labels, 3)) / X.shape[0]
+    shifted = net.copy()
+    shifted.b[L] += 5.0
+    loss_shifted = mlp.loss_and_gradients(shifted, X, labels, "softmax_cross_entropy")[0]
+    return {
+        "formula_err": float(np.max(np.abs(grads.delta[L] - by_hand))),
+        "rowsum": float(np.max(np.abs(grads.delta[L].sum(axis=1)))),
+        "db_sum": float(abs(grads.db[L].sum())),
+        "db_max": float(np.max(np.abs(grads.db[L]))),
+        "shift": float(abs(loss_shifted - loss)),
+    }
+
+
+@functools.lru_cache(maxsize=None)
+def ex_step() -> dict[str, Any]:
+    """Exercise ex-ch3-step: relative error of the central difference against the step h."""
+    c = three_layer_chain()
+    analytic = np.array(c.dL_dw())
+    steps = [10.0**-k for k in range(1, 11)]
+    errors = [gradcheck.relative_error(analytic, gradcheck.numerical_gradient(loss_of, np.array(W3), h=h))
+              for h in steps]
+    return {"steps": steps, "errors": errors, "best": int(np.argmin(errors))}
+
+
+def test_ex_bce_output_error_is_a_minus_y_over_B() -> None:
+    bce = ex_bce()
+    # sigma'(z^(L)) cancels: backward's product equals (a - y)/B to rounding (entries ~0.1)
+    assert bce["delta_err"] < 1e-15
+    assert bce["gc"] < GRADCHECK_TOL  # "below the chapter's threshold"
+    # the derivative of the loss itself, by central differences in a, not through gradlab's backward
+    X, Y, _ = _ex_batch()
+    a = bce["fwd"].a[bce["net"].L]
+    numeric = gradcheck.numerical_gradient(lambda aa: bce_value(aa, Y), a, h=1e-7)
+    np.testing.assert_allclose(numeric, bce_grad(a, Y), rtol=1e-6)
+
+
+def test_ex_bce_keeps_the_gradient_of_a_saturated_wrong_output() -> None:
+    # "an output unit stuck near 0 or 1 with the wrong target passes back almost nothing" under
+    # MSE, but the full error under cross-entropy: one unit at z = 8 with target 0.
+    z, y = np.array([[8.0]]), np.array([[0.0]])
+    a = activations.sigmoid(z)
+    sig = activations.get("sigmoid")
+    delta_mse = losses.dmse(a, y) * sig.dg(z)
+    delta_bce = bce_grad(a, y) * sig.dg(z)
+    assert float(delta_bce[0, 0]) == pytest.approx(float(a[0, 0] - y[0, 0]), rel=1e-12)
+    assert float(delta_mse[0, 0]) / float(delta_bce[0, 0]) == pytest.approx(float(sig.dg(8.0)), rel=1e-12)
+    assert float(sig.dg(8.0)) < 1e-3
+
+
+def test_ex_softmax_output_error_and_its_zero_sum() -> None:
+    sm = ex_softmax()
+    assert sm["formula_err"] < 1e-16 * 10  # equal to rounding
+    assert sm["rowsum"] < 1e-15  # rows of (p - y)/B sum to (1 - 1)/B = 0
+    assert sm["db_sum"] < 1e-15 < 0.1 < sm["db_max"]  # zero sum, although the entries are not small
+    assert sm["shift"] < 1e-14  # the loss ignores a common shift of the output biases
+
+
+def test_ex_step_error_follows_h_squared_then_rounding() -> None:
+    st = ex_step()
+    g = expected_glue()
+    errors, steps = st["errors"], st["steps"]
+    # truncation h^2 f'''/6: a hundredfold per decade while it dominates (within 5 %)
+    assert g["ch3_ex_h_drop"] == pytest.approx(100, rel=0.05)
+    assert errors[2] / errors[3] == pytest.approx(100, rel=0.05)
+    # the optimum on the grid is h = 1e-5, within a factor 10 of eps^(1/3) ~ 6e-6
+    assert g["ch3_ex_h_best"] == 1e-5
+    assert g["ch3_ex_eps_cbrt"] / 10 < g["ch3_ex_h_best"] < 10 * g["ch3_ex_eps_cbrt"]
+    # below it rounding (eps/h) takes over: the error rises again, roughly tenfold per decade
+    assert all(b > a for a, b in zip(errors[st["best"]:], errors[st["best"] + 1:]))
+    assert g["ch3_ex_h_err_smallest"] > 1e3 * g["ch3_ex_h_err_best"]
+    # "the book's h = 1e-6 sits just on the rounding side ..., still far below 1e-6"
+    i6 = steps.index(1e-6)
+    assert i6 == st["best"] + 1 and errors[i6] < 1e-3 * GRADCHECK_TOL

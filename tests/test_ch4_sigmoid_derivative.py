@@ -130,6 +130,20 @@ def expected_glue() -> dict[str, Any]:
     for key, name in [("std", "standard"), ("xav", "xavier_normal"), ("nrm", "normal")]:
         for stat in ("in01", "neg", "maxabs"):
             g[f"ch4_{key}_{stat}"] = float(stats[name][stat])
+    # the exercises at the end of the chapter
+    s2 = activations.sigmoid(2 * Z)
+    wide = ex_widest()
+    g.update({
+        "ch4_ex_tanh_id_err": float(np.max(np.abs((1 - np.tanh(Z) ** 2) - 4 * s2 * (1 - s2)))),
+        "ch4_ex_tanh_one_percent": float(np.min(np.abs(Z[4 * activations.dsigmoid(2 * Z) < 0.01]))),
+        "ch4_ex_r_star": wide["r"],
+        "ch4_ex_w_star": wide["w"],
+        "ch4_ex_width_star": wide["width"],
+        "ch4_ex_w_star_diff": float(abs(wide["w"] - best.w)),
+        "ch4_ex_tanh_window_err": ex_tanh_window_err(),
+        "ch4_ex_tanh_w_star": float(wide["w"] / 4),
+        "ch4_ex_tanh_width_star": float(2 * wide["width"]),
+    })
     return g
 
 
@@ -353,3 +367,81 @@ def test_unscaled_normal_statistics_match_the_gaussian() -> None:
     assert st["ge4"] / n < 1e-3
     assert (st["maxabs"] >= 4) == (st["ge4"] > 0)
     assert st["maxabs"] < 5.5  # P(max of 65536 |N(0,1)| draws > 5.5) is about 0.3 %
+
+
+# --------------------------------------------------------------------------- exercises
+
+TANH_WEIGHTS = (0.5, 1.5, 2.0, 3.0, -2.5, 5.0, 8.0)  # the weights of exercise ex-ch4-tanh-window
+
+
+@lru_cache(maxsize=None)
+def ex_widest() -> dict[str, float]:
+    """Exercise ex-ch4-widest: the root of 2 artanh(r) = 1/r, and the weight and width it gives."""
+    from scipy.optimize import brentq
+
+    r = brentq(lambda r: 2 * np.arctanh(r) - 1 / r, 0.1, 0.99, xtol=1e-15)
+    return {"r": float(r), "w": float(4 / (1 - r**2)), "width": float((1 - r**2) / (2 * r))}
+
+
+@lru_cache(maxsize=None)
+def ex_tanh_window_err() -> float:
+    """Exercise ex-ch4-tanh-window: grid count of |w tanh'(wa + 0.3)| >= 1 against 2 Delta(4w)."""
+    da = A_GRID[1] - A_GRID[0]
+    err = 0.0
+    for w in TANH_WEIGHTS:
+        counted = np.count_nonzero(abs(w) * activations.dtanh(w * A_GRID + 0.3) >= 1) * da
+        err = max(err, abs(counted - 2 * float(saturation.window_width(4 * w))))
+    return float(err)
+
+
+def test_ex_tanh_is_a_rescaled_sigmoid() -> None:
+    g = expected_glue()
+    assert g["ch4_ex_tanh_id_err"] < 4 * EPS  # rounding in numbers of size up to 1
+    np.testing.assert_allclose(np.tanh(Z), 2 * activations.sigmoid(2 * Z) - 1, atol=4 * EPS)
+    # tanh' < 0.01 exactly where sigma'(2z) < 0.0025: the exact crossing, and the grid point after it
+    r = math.sqrt(1 - 4 * 0.0025)
+    exact = math.log((1 + r) / (1 - r)) / 2
+    assert exact <= g["ch4_ex_tanh_one_percent"] < exact + 0.01 + 1e-12
+    # "tanh saturates sooner in z than the sigmoid, but its slope starts four times higher"
+    assert g["ch4_ex_tanh_one_percent"] < g["ch4_z_one_percent"]
+    assert float(activations.dtanh(0.0)) == 4 * float(activations.dsigmoid(0.0)) == 1.0
+
+
+def test_ex_widest_window_solves_the_stationarity_equation() -> None:
+    g = expected_glue()
+    r, w, width = g["ch4_ex_r_star"], g["ch4_ex_w_star"], g["ch4_ex_width_star"]
+    assert 2 * math.atanh(r) == pytest.approx(1 / r, rel=1e-14)
+    assert r == pytest.approx(math.sqrt(1 - 4 / w), rel=1e-12)
+    # the closed form (1 - r^2)/(2r) is the window formula at w*, and equals 2/(r w*)
+    assert width == pytest.approx(float(saturation.window_width(w)), rel=1e-13)
+    assert width == pytest.approx(2 / (r * w), rel=1e-14)
+    # d Delta/dw = (2/w^2)(1/r - u*): by central differences, and zero at w*
+    du = lambda ww: 2 * math.atanh(math.sqrt(1 - 4 / ww))  # noqa: E731
+    for ww in (5.0, 6.0, 8.0, 12.0):
+        h = 1e-6
+        fd = (float(saturation.window_width(ww + h)) - float(saturation.window_width(ww - h))) / (2 * h)
+        rr = math.sqrt(1 - 4 / ww)
+        assert fd == pytest.approx(2 / ww**2 * (1 / rr - du(ww)), rel=1e-6)
+        assert (fd > 0) == (ww < w)
+    # the optimiser agrees to about sqrt(eps) in the weight, exactly in the width
+    best = saturation.max_window_width()
+    assert g["ch4_ex_w_star_diff"] < 10 * math.sqrt(EPS)
+    assert best.width == pytest.approx(width, rel=1e-14)
+
+
+def test_ex_tanh_window_is_twice_the_sigmoid_window_at_four_times_the_weight() -> None:
+    g = expected_glue()
+    da = A_GRID[1] - A_GRID[0]
+    # counting grid points resolves the width to one step (two for a boundary point that rounds over)
+    assert g["ch4_ex_tanh_window_err"] <= 2 * da
+    # the threshold |w| >= 1: empty below, open above
+    assert float(saturation.window_width(4 * 0.999)) == 0.0 < float(saturation.window_width(4 * 1.001))
+    assert np.count_nonzero(0.999 * activations.dtanh(0.999 * A_GRID) >= 1) == 0
+    # widest at |w*|/4, twice as wide as the sigmoid's widest window
+    assert g["ch4_ex_tanh_w_star"] == pytest.approx(g["ch4_wmax_w"] / 4, rel=1e-8)
+    assert g["ch4_ex_tanh_width_star"] == pytest.approx(2 * g["ch4_wmax_width"], rel=1e-13)
+    # the tanh factor is the sigmoid factor of weight 4w, bias 2b, input a/2 (pointwise identity)
+    for w, b in ((1.5, 0.3), (-2.5, 1.0), (8.0, -0.7)):
+        lhs = abs(w) * activations.dtanh(w * A_GRID[::97] + b)
+        rhs = abs(4 * w) * activations.dsigmoid(4 * w * A_GRID[::97] / 2 + 2 * b)
+        np.testing.assert_allclose(lhs, rhs, rtol=1e-13, atol=1e-300)

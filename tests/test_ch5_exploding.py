@@ -195,6 +195,23 @@ def expected_glue() -> dict[str, Any]:
     g["ch5_bad_diverged_at"] = int(bad.diverged_at)
     g["ch5_bad_peak_loss"] = float(bad_finite.max())
     g["ch5_bad_grad_growth_log10"] = float(np.log10(bad.grad_W[-1, 0] / bad.grad_W[0, 0]))
+
+    # the exercises at the end of the chapter
+    gain3, knife, lyap = ex_gain3(), ex_knife(), ex_lyap1()
+    g["ch5_ex_rough_layer"] = gain3["rough"]
+    g["ch5_ex_exact_layer"] = gain3["exact"]
+    g["ch5_ex_meas_layer"] = int(gain3["rep"].measured_layer)
+    g["ch5_ex_homog_err"] = gain3["homog_err"]
+    g["ch5_ex_knife_zstar"] = knife["z_star"]
+    g["ch5_ex_knife_pred"] = knife["pred"]
+    g["ch5_ex_knife_layer"] = knife["layer"]
+    g["ch5_ex_lam1_closed"] = lyap["closed"]
+    g["ch5_ex_lam1_gradlab_diff"] = float(abs(products.lyapunov_gaussian(1) - lyap["closed"]))
+    g["ch5_ex_lam1_typical"] = float(np.exp(lyap["closed"]))
+    g["ch5_ex_lam1_meas"] = lyap["meas"]
+    g["ch5_ex_lam1_se"] = lyap["se"]
+    g["ch5_ex_sd1_closed"] = lyap["sd_closed"]
+    g["ch5_ex_sd1_meas"] = lyap["sd_meas"]
     return g
 
 
@@ -372,3 +389,120 @@ def test_large_learning_rate_diverges_after_growing_by_orders_of_magnitude() -> 
     assert g["ch5_bad_peak_loss"] > 1e100 * g["ch5_first_loss"]
     assert g["ch5_bad_grad_growth_log10"] > 50
     assert bad.loss[0] == g["ch5_first_loss"]  # same network, same first minibatch
+
+
+# ---------------------------------------------------------------------------
+# exercises
+# ---------------------------------------------------------------------------
+
+GAIN3, DEPTH3 = 3.0, 120
+W6 = 6.0
+
+
+@functools.lru_cache(maxsize=None)
+def ex_gain3() -> dict[str, Any]:
+    """Exercise ex-ch5-gain: the gain-3 overflow layer, estimated, predicted by homogeneity, measured."""
+    rep2 = overflow(200)
+    layers = np.arange(1, 201)
+    c = GAIN3 / GAIN
+    log10_z1 = rep2.log10_max_abs_z[0] + np.log10(c)
+    rough = int(layers[np.argmax(log10_z1 + (layers - 1) * np.log10(GAIN3) > F32_LOG10_MAX)])
+    shifted = rep2.log10_max_abs_z + layers * np.log10(c)
+    exact = int(layers[np.argmax(shifted > F32_LOG10_MAX)])
+    net3 = mlp.init_network((64,) + (WIDTH,) * (DEPTH3 - 1) + (10,), hidden="relu", output="linear",
+                            init="he_normal", gain=GAIN3, rng=0)
+    rep3 = experiments.float32_overflow(net3, digits_batch())
+    hidden = slice(0, DEPTH3 - 1)
+    return {"rough": rough, "exact": exact, "rep": rep3, "net3": net3,
+            "homog_err": float(np.max(np.abs(rep3.log10_max_abs_z[hidden] - shifted[hidden])))}
+
+
+@functools.lru_cache(maxsize=None)
+def ex_knife() -> dict[str, Any]:
+    """Exercise ex-ch5-knife: the tuned chain with w = 6 and an input off by EPS."""
+    _, a_hi = saturation.window_bounds(W6)
+    z_star = float(W6 * a_hi)
+    pred = float(1 + np.log(z_star / (W6 * EPS)) / np.log(W6 / 4))
+    edge = chain.scalar_chain([W6] * 40, tuned_biases(W6, 40), x=1 + EPS)
+    layer = next(l for l, gp in enumerate(edge.g_prime, start=1) if W6 * gp < 1)
+    return {"z_star": z_star, "pred": pred, "layer": int(layer), "chain": edge}
+
+
+@functools.lru_cache(maxsize=None)
+def ex_lyap1() -> dict[str, float]:
+    """Exercise ex-ch5-lyap: n = 1, s = 1 in closed form and simulated."""
+    runs1 = products.log_norms_of_products(1, DEPTH, n_seeds=RUNS, rng=2)[:, -1]
+    return {
+        "closed": float(-(np.euler_gamma + np.log(2)) / 2),
+        "sd_closed": float(np.pi / (2 * np.sqrt(2))),
+        "meas": float(runs1.mean() / DEPTH),
+        "se": float(runs1.std(ddof=1) / DEPTH / np.sqrt(RUNS)),
+        "sd_meas": float(runs1.std(ddof=1) / np.sqrt(DEPTH)),
+    }
+
+
+def test_ex_gain3_weights_are_the_gain2_weights_times_one_and_a_half() -> None:
+    # the premise of the homogeneity argument: same draws, scaled, zero biases
+    net2, net3 = big_relu_net(DEPTH3), ex_gain3()["net3"]
+    for l in range(1, DEPTH3 + 1):
+        np.testing.assert_allclose(net3.W[l], 1.5 * net2.W[l], rtol=1e-15, atol=0)
+        assert not np.any(net3.b[l])
+
+
+def test_ex_gain3_homogeneity_predicts_the_overflow_layer() -> None:
+    g = expected_glue()
+    rep3 = ex_gain3()["rep"]
+    # log10 max|z(l)| is the gain-2 curve shifted by l log10(3/2), to rounding
+    assert g["ch5_ex_homog_err"] < 1e-12
+    # "predict it exactly": the first layer above float32's maximum in the gain-3 float64 run
+    assert g["ch5_ex_exact_layer"] == rep3.predicted_layer
+    # float32 overflows there, or at most one layer earlier (a partial sum overflows first)
+    assert 0 <= g["ch5_ex_exact_layer"] - g["ch5_ex_meas_layer"] <= 1
+    # "the estimate is a few layers early": 1 to 5 layers
+    assert 1 <= g["ch5_ex_exact_layer"] - g["ch5_ex_rough_layer"] <= 5
+    # ... because max|z| grows by a little less than the gain per layer (gain 2: fitted rate below 2)
+    assert g["ch5_relu_fwd_factor"] < GAIN
+    # and a larger gain overflows much sooner than gain 2 did
+    assert g["ch5_ex_meas_layer"] < g["ch5_f32_meas_layer"]
+
+
+def test_ex_knife_edge_with_w6() -> None:
+    g = expected_glue()
+    kn = ex_knife()
+    sig = activations.get("sigmoid")
+    assert W6 * float(sig.dg(kn["z_star"])) == pytest.approx(1.0, rel=1e-9)  # the window's edge
+    # the tuned state amplifies by w/4 = 1.5 per layer
+    tuned = chain.scalar_chain([W6] * 40, tuned_biases(W6, 40))
+    assert all(f == 1.5 for f in tuned.layer_factors)
+    # the chain leaves the window at most two layers after the linearised prediction (as for w = 8)
+    assert 0 <= g["ch5_ex_knife_layer"] - g["ch5_ex_knife_pred"] < 2
+    gp = np.array(kn["chain"].g_prime)
+    layer = g["ch5_ex_knife_layer"]
+    assert np.all(W6 * gp[: layer - 1] >= 1) and np.all(W6 * gp[layer - 1 :] < 1)
+    # "narrower in z ... but the error grows more slowly", so it stays on the edge longer
+    assert g["ch5_ex_knife_zstar"] < g["ch5_window_z"]
+    assert g["ch5_ex_knife_pred"] > g["ch5_edge_pred"] and layer > g["ch5_edge_layer"]
+
+
+def test_ex_lyapunov_exponent_of_scalar_products() -> None:
+    from scipy.special import digamma, polygamma
+
+    g = expected_glue()
+    # the two facts the exercise quotes
+    assert float(digamma(0.5)) == pytest.approx(-np.euler_gamma - 2 * np.log(2), rel=1e-14)
+    assert float(polygamma(1, 0.5)) == pytest.approx(np.pi**2 / 2, rel=1e-14)
+    # closed forms against gradlab
+    assert g["ch5_ex_lam1_closed"] == pytest.approx(products.lyapunov_gaussian(1), rel=1e-14)
+    assert g["ch5_ex_lam1_gradlab_diff"] < 1e-15
+    assert g["ch5_ex_sd1_closed"] == pytest.approx(products.log_norm_step_sd(1), rel=1e-14)
+    assert g["ch5_ex_lam1_typical"] == pytest.approx(np.exp(-np.euler_gamma / 2) / np.sqrt(2), rel=1e-14)
+    # E ln|Z| for Z ~ N(0, 1), by quadrature: an independent check of the closed form
+    from scipy import integrate
+
+    e_log, _ = integrate.quad(lambda t: np.log(t) * np.exp(-t * t / 2) * np.sqrt(2 / np.pi), 0, np.inf)
+    assert e_log == pytest.approx(g["ch5_ex_lam1_closed"], abs=1e-8)
+    # the simulation: mean within 3 standard errors, sd within 4 standard errors of a sample sd
+    assert abs(g["ch5_ex_lam1_meas"] - g["ch5_ex_lam1_closed"]) < 3 * g["ch5_ex_lam1_se"]
+    assert abs(g["ch5_ex_sd1_meas"] / g["ch5_ex_sd1_closed"] - 1) < 4 / np.sqrt(2 * (RUNS - 1))
+    # "below one", and "more than -1/(2n) = -0.5 suggests"
+    assert g["ch5_ex_lam1_typical"] < 1 and g["ch5_ex_lam1_closed"] < -0.5

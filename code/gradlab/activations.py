@@ -18,7 +18,11 @@ All functions
   are the correct answer, so not even an underflow is signalled there;
 * propagate NaN (NaN in, NaN out).
 
-Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+Used in
+-------
+Every chapter's networks: :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`,
+:doc:`/book/ch3_chain_rule` (a gradient check of every activation),
+:doc:`/book/ch4_sigmoid_derivative` (the slopes g′ themselves) and :doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ FloatArray = NDArray[np.floating[Any]]
 #: Networks", eq. (14): the unique values for which mean 0 / variance 1 is a
 #: stable fixed point of the layer-to-layer map.
 SELU_ALPHA: float = 1.6732632423543772848170429916717
+#: The SELU scale :math:`\lambda`, from the same equation as :data:`SELU_ALPHA`.
 SELU_SCALE: float = 1.0507009873554804934193349852946
 
 _INV_SQRT_2PI: float = 1.0 / math.sqrt(2.0 * math.pi)
@@ -109,7 +114,10 @@ def sigmoid(z: ArrayLike) -> FloatArray:
     -----
     Uses :func:`scipy.special.expit`, which never overflows ``exp(-z)``.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
+    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     x = _z(z)
     return np.asarray(expit(x), dtype=x.dtype)
@@ -140,7 +148,10 @@ def dsigmoid(z: ArrayLike) -> FloatArray:
     form keeps full relative accuracy in both tails (``sigma'(50) ~ 1.9e-22``
     rather than 0) and needs a single exponential.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
+    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     x = _z(z)
     return np.asarray(_sigmoid_slope(x), dtype=x.dtype)
@@ -182,7 +193,9 @@ def tanh(z: ArrayLike) -> FloatArray:
     ndarray, shape (...)
         Values in ``[-1, 1]``.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`
     """
     x = _z(z)
     return np.asarray(np.tanh(x), dtype=x.dtype)
@@ -208,7 +221,9 @@ def dtanh(z: ArrayLike) -> FloatArray:
     ``1 - tanh^2`` cancels to exactly 0 for ``|z| > 19`` while the true slope
     is still ~1e-16; the sigmoid form keeps relative accuracy in the tails.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`
     """
     x = _z(z)
     return np.asarray(4 * _sigmoid_slope(2 * x), dtype=x.dtype)
@@ -232,7 +247,9 @@ def relu(z: ArrayLike) -> FloatArray:
     -------
     ndarray, shape (...)
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     x = _z(z)
     return np.asarray(np.maximum(x, 0), dtype=x.dtype)
@@ -255,7 +272,9 @@ def drelu(z: ArrayLike) -> FloatArray:
     ndarray, shape (...)
         Values in ``{0, 1}``.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     x = _z(z)
     # x > 0 is False at 0 (the convention above). A comparison is ten times
@@ -288,7 +307,9 @@ def leaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
     TypeError, ValueError
         If ``alpha`` is not a finite real number ``>= 0``.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     a = check_nonnegative(alpha, "alpha")
     x = _z(z)
@@ -319,7 +340,9 @@ def dleaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
     ndarray, shape (...)
         Values in ``{alpha, 1}``.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     a = check_nonnegative(alpha, "alpha")
     x = _z(z)
@@ -343,7 +366,10 @@ def linear(z: ArrayLike) -> FloatArray:
     ndarray, shape (...)
         A copy of ``z``, so writing into the result never changes the input.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
+    :doc:`/book/ch5_exploding`
     """
     return _z(z).copy()
 
@@ -360,7 +386,10 @@ def dlinear(z: ArrayLike) -> FloatArray:
     ndarray, shape (...)
         Ones (NaN where ``z`` is NaN).
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
+    :doc:`/book/ch5_exploding`
     """
     x = _z(z)
     return _keep_nan(np.ones_like(x), x)
@@ -395,7 +424,9 @@ def softplus(z: ArrayLike) -> FloatArray:
     an "invalid value" warning on NaN input. Underflow of ``e^{-|z|}`` to 0
     is the correct answer in the tails, so that warning is silenced.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     x = _z(z)
     with np.errstate(under="ignore"):
@@ -416,7 +447,9 @@ def dsoftplus(z: ArrayLike) -> FloatArray:
     ndarray, shape (...)
         Values in ``[0, 1]``.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     return sigmoid(z)
 
@@ -446,7 +479,9 @@ def gelu(z: ArrayLike) -> FloatArray:
     -----
     :math:`\Phi` is :func:`scipy.special.ndtr`, not the tanh approximation.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     x = _z(z)
     # -inf * Phi(-inf) = -inf * 0 is NaN; the limit is 0, reached by using 0.
@@ -471,7 +506,9 @@ def dgelu(z: ArrayLike) -> FloatArray:
         About ``[-0.13, 1.13]``; tends to 0 as ``z -> -inf`` and 1 as
         ``z -> +inf``.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     x = _z(z)
     xc = np.clip(x, -_PHI_CLIP, _PHI_CLIP)
@@ -508,7 +545,9 @@ def selu(z: ArrayLike) -> FloatArray:
     ``expm1`` is evaluated on ``min(z, 0)`` so the discarded positive branch
     never overflows, and ``expm1`` keeps accuracy for small ``|z|``.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     x = _z(z)
     with np.errstate(under="ignore"):  # e^z -> 0 for z << 0 is correct
@@ -534,7 +573,9 @@ def dselu(z: ArrayLike) -> FloatArray:
     ndarray, shape (...)
         Values in ``(0, lambda * alpha]``.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     x = _z(z)
     with np.errstate(under="ignore"):  # e^z -> 0 for z << 0 is correct
@@ -555,14 +596,16 @@ class Activation:
     ----------
     name : str
         Registry name, e.g. ``"sigmoid"``.
-    g : callable
+    g : Callable
         ``g(z)``, elementwise, shape ``(...) -> (...)``.
-    dg : callable
+    dg : Callable
         ``g'(z)``, elementwise, shape ``(...) -> (...)``.
 
     Calling the object applies ``g``: ``get("tanh")(z) == tanh(z)``.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
     """
 
     name: str
@@ -613,7 +656,9 @@ def get(name: str | Activation) -> Activation:
         If ``name`` is not a registered activation; the message lists the
         valid names.
 
-    Used in: chapter ``book/ch4_sigmoid_derivative.md``.
+    Used in
+    -------
+    :doc:`/book/ch2_notation`
     """
     if isinstance(name, Activation):
         return name

@@ -12,7 +12,9 @@ r"""The seed note's network: one unit per layer, so the chain rule is a product 
 Each factor is returned separately so a chapter can print them next to each
 other and show which one makes the product small or large.
 
-Used in: chapters ``ch3_chain_rule`` and ``ch5_exploding``.
+Used in
+-------
+:doc:`/book/ch3_chain_rule`, :doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,25 @@ class ChainFactors:
 
     Tuples are indexed from layer 1: ``g_prime[0]`` is :math:`g'(z^{(1)})`,
     ``w[0]`` is :math:`w^{(1)}`; ``a`` starts at :math:`a^{(0)} = x`.
+
+    Attributes
+    ----------
+    a : tuple[float, ...]
+        :math:`a^{(0)}, \dots, a^{(L)}` (length L + 1).
+    z : tuple[float, ...]
+        :math:`z^{(1)}, \dots, z^{(L)}`.
+    w : tuple[float, ...]
+        :math:`w^{(1)}, \dots, w^{(L)}`.
+    g_prime : tuple[float, ...]
+        :math:`g'(z^{(1)}), \dots, g'(z^{(L)})`.
+    dL_daL : float
+        :math:`\partial L/\partial a^{(L)} = a^{(L)} - y`.
+    loss : float
+        :math:`L = \tfrac12 (a^{(L)} - y)^2`.
+
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch5_exploding`
     """
 
     a: tuple[float, ...]
@@ -45,10 +66,12 @@ class ChainFactors:
 
     @property
     def L(self) -> int:
+        """Number of layers (units) in the chain."""
         return len(self.w)
 
     @property
     def a0(self) -> float:
+        r"""The input :math:`a^{(0)} = x`."""
         return self.a[0]
 
     @property
@@ -95,6 +118,10 @@ def scalar_chain(
         Input :math:`a^{(0)}` and target.
     activation : str or Activation
         :math:`g`, used in every layer (including the last, as in the seed note).
+
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch5_exploding`
     """
     w_arr = check_finite(as_array(w, "w", ndim=1), "w")
     if w_arr.size < 1:

@@ -4,7 +4,9 @@ Nothing is downloaded: the digits (1,797 images of 64 pixels, 10 classes)
 ship inside scikit-learn; the synthetic sets are drawn from a seeded
 generator.
 
-Used in: chapters ``ch1_what`` and ``ch5_exploding``.
+Used in
+-------
+:doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,19 @@ __all__ = ["Dataset", "digits", "gaussian_blobs", "teacher_regression"]
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split; ``X_*`` are (n, n_features) float64, ``y_*`` integer labels (n,)."""
+    """A train/test split; ``X_*`` are (n, n_features) float64, ``y_*`` integer labels (n,).
+
+    Attributes
+    ----------
+    X_train, X_test : numpy.ndarray
+        Inputs, one example per row.
+    y_train, y_test : numpy.ndarray
+        Class labels 0..K-1 (or regression targets of shape (n, 1)).
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
+    """
 
     X_train: NDArray[np.float64]
     y_train: NDArray[Any]
@@ -31,6 +45,7 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
+        """Number of input features (columns of ``X_train``)."""
         return int(self.X_train.shape[1])
 
     @property
@@ -57,6 +72,10 @@ def digits(*, test_fraction: float = 0.25, rng: np.random.Generator | int = 0) -
     Each pixel is centred and scaled with the *training* mean and standard
     deviation (pixels that are constant in the training set, the always-blank
     corners, are only centred), so no test information leaks into training.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
     """
     from sklearn.datasets import load_digits  # imported lazily: only this function needs scikit-learn
 

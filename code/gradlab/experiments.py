@@ -1,7 +1,9 @@
 r"""The book's measurements, one function each, so a chapter shows the idea and a test re-runs it.
 
-Used in: chapters ``ch1_what`` (layer speeds at initialisation) and
-``ch5_exploding`` (float32 overflow).
+Used in
+-------
+:doc:`/book/ch1_what` (layer speeds at initialisation) and :doc:`/book/ch5_exploding` (float32
+overflow).
 """
 
 from __future__ import annotations
@@ -23,18 +25,25 @@ class LayerSpeeds:
 
     Attributes
     ----------
-    sizes : tuple of int
+    sizes : tuple[int, ...]
         ``(n_0, ..., n_L)``.
-    speed : array, shape (n_seeds, L)
-        :math:`\|\partial L/\partial b^{(l)}\|` (Nielsen's speed of learning of layer l).
-    speed_W : array, shape (n_seeds, L)
-        :math:`\|\partial L/\partial W^{(l)}\|_F` of the same networks.
-    ratio : array, shape (n_seeds, L - 1)
-        Mean over examples of :math:`\|\delta^{(l)}_i\| / \|\delta^{(l+1)}_i\|`, l = 1..L-1.
-    ratio_max : array, shape (n_seeds, L - 1)
-        Largest such per-example ratio.
-    bound : array, shape (n_seeds, L - 1)
-        :math:`\max_u g'(u)\,\|W^{(l+1)}\|_2`, which no per-example ratio can exceed.
+    speed : numpy.ndarray
+        Shape (n_seeds, L): :math:`\|\partial L/\partial b^{(l)}\|` (Nielsen's speed of
+        learning of layer l).
+    speed_W : numpy.ndarray
+        Shape (n_seeds, L): :math:`\|\partial L/\partial W^{(l)}\|_F` of the same networks.
+    ratio : numpy.ndarray
+        Shape (n_seeds, L - 1): mean over examples of
+        :math:`\|\delta^{(l)}_i\| / \|\delta^{(l+1)}_i\|`, l = 1..L-1.
+    ratio_max : numpy.ndarray
+        Shape (n_seeds, L - 1): largest such per-example ratio.
+    bound : numpy.ndarray
+        Shape (n_seeds, L - 1): :math:`\max_u g'(u)\,\|W^{(l+1)}\|_2`, which no per-example
+        ratio can exceed.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`
     """
 
     sizes: tuple[int, ...]
@@ -74,6 +83,10 @@ def layer_speeds(
     ``network`` is passed to :func:`gradlab.mlp.init_network` (``hidden``,
     ``init``, ``gain``, ``std``, ``bias_std``, ...). The gradient is that of
     the mean loss over all rows of ``X``.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`
     """
     seeds = list(seeds)
     if len(seeds) < 2:
@@ -99,17 +112,21 @@ class OverflowReport:
 
     Attributes
     ----------
-    log10_max_abs_z : array, shape (L,)
-        :math:`\log_{10} \max |z^{(l)}|` from a float64 forward pass.
-    predicted_layer : int or None
+    log10_max_abs_z : numpy.ndarray
+        Shape (L,): :math:`\log_{10} \max |z^{(l)}|` from a float64 forward pass.
+    predicted_layer : int | None
         First layer whose float64 :math:`\max|z^{(l)}|` exceeds float32's largest value.
-    measured_layer : int or None
+    measured_layer : int | None
         First layer whose float32 :math:`z^{(l)}` holds inf or NaN.
-    log10_delta_norm : array, shape (L,)
-        :math:`\log_{10}\|\delta^{(l)}\|_F` from the float64 backward pass of
+    log10_delta_norm : numpy.ndarray
+        Shape (L,): :math:`\log_{10}\|\delta^{(l)}\|_F` from the float64 backward pass of
         :math:`L = \tfrac12\|a^{(L)}\|^2/B`.
     float32_grad_finite : bool
         Whether every float32 gradient entry is finite.
+
+    Used in
+    -------
+    :doc:`/book/ch5_exploding`
     """
 
     log10_max_abs_z: NDArray[np.float64]
@@ -124,7 +141,12 @@ def _first(mask: Iterable[bool]) -> int | None:
 
 
 def float32_overflow(net: Network, x: ArrayLike) -> OverflowReport:
-    """Run ``net`` (any float dtype) in float64 and in float32 and find where float32 overflows."""
+    """Run ``net`` (any float dtype) in float64 and in float32 and find where float32 overflows.
+
+    Used in
+    -------
+    :doc:`/book/ch5_exploding`
+    """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
     as_dtype = {

@@ -7,8 +7,11 @@ whose error is :math:`O(h^2)`; in float64 with :math:`h = 10^{-6}` a correct
 analytic gradient agrees to a relative error of about :math:`10^{-8}` or better,
 a wrong one typically to no better than :math:`10^{-2}`.
 
-Public so that readers can check their own backward passes. Used in:
-chapter ``ch3_chain_rule`` and the test suite (every activation × loss).
+Public so that readers can check their own backward passes.
+
+Used in
+-------
+:doc:`/book/ch3_chain_rule`, and the test suite (every activation × loss).
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ def numerical_gradient(f: Callable[[NDArray[np.float64]], float], x: ArrayLike, 
     """Central-difference gradient of a scalar function ``f`` at ``x`` (any shape).
 
     ``f`` is called with a float64 array of ``x``'s shape; ``x`` itself is not modified.
+
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
@@ -52,6 +59,10 @@ def relative_error(analytic: ArrayLike, numeric: ArrayLike) -> float:
 
     Scale-free, so the same threshold serves a gradient of size 1e-9 (deep in a
     vanishing network) and one of size 1e3.
+
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     a = as_array(analytic, "analytic")
     n = as_array(numeric, "numeric")
@@ -63,7 +74,23 @@ def relative_error(analytic: ArrayLike, numeric: ArrayLike) -> float:
 
 @dataclass(frozen=True)
 class GradCheckRow:
-    """One parameter of one layer: ``param`` is ``"W"`` or ``"b"``."""
+    """One parameter of one layer: ``param`` is ``"W"`` or ``"b"``.
+
+    Attributes
+    ----------
+    layer : int
+        The layer l.
+    param : str
+        ``"W"`` for :math:`W^{(l)}`, ``"b"`` for :math:`b^{(l)}`.
+    rel_error : float
+        Relative error of the analytic gradient, see :func:`relative_error`.
+    max_abs_error : float
+        Largest absolute difference of one entry.
+
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
+    """
 
     layer: int
     param: str
@@ -73,15 +100,22 @@ class GradCheckRow:
 
 @dataclass(frozen=True)
 class GradCheckReport:
-    """Per-parameter relative errors of back-propagation against central differences."""
+    """Per-parameter relative errors of back-propagation against central differences.
+
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
+    """
 
     rows: tuple[GradCheckRow, ...]
 
     @property
     def max_rel_error(self) -> float:
+        """The largest relative error over all rows."""
         return max(r.rel_error for r in self.rows)
 
     def passed(self, tol: float = 1e-6) -> bool:
+        """Whether every relative error is below ``tol``."""
         return self.max_rel_error < tol
 
 
@@ -90,6 +124,10 @@ def check_network(net: Network, x: ArrayLike, y: ArrayLike, loss: Any = "mse", *
 
     Runs in float64 on a copy of ``net``; cost is two forward passes per
     parameter, so use a small network.
+
+    Used in
+    -------
+    :doc:`/book/ch3_chain_rule`
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")

@@ -19,7 +19,11 @@ Conventions shared by every scheme:
   ``gain=1`` matrix. ``gain = sqrt(2)`` turns Xavier or orthogonal into a
   ReLU-friendly scheme; the He schemes already include that factor.
 
-Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
+Used in
+-------
+:doc:`/book/ch1_what` (``lecun_normal``), :doc:`/book/ch2_notation` and :doc:`/book/ch3_chain_rule`
+(``standard``, the default of :func:`gradlab.mlp.init_network`), :doc:`/book/ch4_sigmoid_derivative`
+(what the schemes draw) and :doc:`/book/ch5_exploding` (``he_normal`` and :func:`variance`).
 """
 
 from __future__ import annotations
@@ -109,7 +113,9 @@ def normal(
         On a non-integer or non-positive size, a negative or non-finite
         ``std``, a non-positive or non-finite ``gain``, or a bad ``rng``.
 
-    Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
+    Used in
+    -------
+    :doc:`/book/ch4_sigmoid_derivative`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     std = check_nonnegative(std, "std")
@@ -142,7 +148,9 @@ def standard(
     ndarray of float64, shape (n_out, n_in)
         Entries in ``[-gain/sqrt(n_in), gain/sqrt(n_in))``.
 
-    Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
+    Used in
+    -------
+    :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _uniform(1.0 / math.sqrt(n_in), n_in, n_out, rng)
@@ -175,7 +183,9 @@ def xavier_uniform(
     ndarray of float64, shape (n_out, n_in)
         Entries in ``[-a, a)``.
 
-    Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
+    Used in
+    -------
+    :doc:`/book/ch4_sigmoid_derivative`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _uniform(math.sqrt(6.0 / (n_in + n_out)), n_in, n_out, rng)
@@ -204,7 +214,9 @@ def xavier_normal(
     -------
     ndarray of float64, shape (n_out, n_in)
 
-    Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
+    Used in
+    -------
+    :doc:`/book/ch4_sigmoid_derivative`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _normal(math.sqrt(2.0 / (n_in + n_out)), n_in, n_out, rng)
@@ -235,8 +247,6 @@ def he_uniform(
     -------
     ndarray of float64, shape (n_out, n_in)
         Entries in ``[-a, a)``.
-
-    Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _uniform(math.sqrt(6.0 / n_in), n_in, n_out, rng)
@@ -263,7 +273,9 @@ def he_normal(
     -------
     ndarray of float64, shape (n_out, n_in)
 
-    Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
+    Used in
+    -------
+    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _normal(math.sqrt(2.0 / n_in), n_in, n_out, rng)
@@ -292,7 +304,9 @@ def lecun_normal(
     -------
     ndarray of float64, shape (n_out, n_in)
 
-    Used in: chapter ``book/ch1_what.md``.
+    Used in
+    -------
+    :doc:`/book/ch1_what`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _normal(math.sqrt(1.0 / n_in), n_in, n_out, rng)
@@ -331,8 +345,6 @@ def orthogonal(
     ndarray of float64, shape (n_out, n_in)
         Orthonormal columns (tall or square) or rows (wide), times ``gain``.
         Per-entry variance ``gain**2 / max(n_in, n_out)``.
-
-    Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     generator = check_rng(rng, "rng")
@@ -381,7 +393,9 @@ def get(name: str) -> Initialiser:
         If ``name`` is not a registered scheme; the message lists the valid
         names.
 
-    Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
+    Used in
+    -------
+    :doc:`/book/ch4_sigmoid_derivative`
     """
     return lookup(INITIALISERS, name, "initialiser")
 
@@ -390,7 +404,7 @@ def variance(name: str, n_in: int, n_out: int, *, gain: float = 1.0, std: float 
     r"""Theoretical per-entry variance :math:`\operatorname{Var} W_{ij}` of a scheme.
 
     ================  ==========================================
-    scheme            :math:`\operatorname{Var} W_{ij}`
+    scheme            variance :math:`\operatorname{Var} W_{ij}`
     ================  ==========================================
     normal            :math:`(\text{gain}\cdot\text{std})^2`
     standard          :math:`\text{gain}^2 / (3 n_\text{in})`
@@ -429,7 +443,9 @@ def variance(name: str, n_in: int, n_out: int, *, gain: float = 1.0, std: float 
         ``"normal"`` (it would be silently ignored by that scheme), plus the
         errors of :func:`get` and of the schemes' arguments.
 
-    Used in: chapter ``book/ch1_what.md``, chapter ``book/ch5_exploding.md``.
+    Used in
+    -------
+    :doc:`/book/ch5_exploding`
     """
     get(name)
     n_in, n_out, gain = _check(n_in, n_out, gain)

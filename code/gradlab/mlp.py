@@ -11,8 +11,10 @@ The book's conventions, used everywhere:
   ``net.W[1]`` is :math:`W^{(1)}` and ``fwd.a[0]`` is :math:`x`: the code
   indexes exactly like the maths.
 
-Used in: chapters ``ch2_notation`` (forward pass), ``ch3_chain_rule``
-(backward pass) and every experiment after them.
+Used in
+-------
+:doc:`/book/ch2_notation` (the forward pass), :doc:`/book/ch3_chain_rule` (the backward pass), and
+the experiments of :doc:`/book/ch1_what` and :doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -38,14 +40,19 @@ class Network:
 
     Attributes
     ----------
-    W : dict[int, array]
+    W : dict[int, numpy.ndarray]
         ``W[l]`` is :math:`W^{(l)}`, shape (n_l, n_{l-1}), for l = 1..L.
-    b : dict[int, array]
+    b : dict[int, numpy.ndarray]
         ``b[l]`` is :math:`b^{(l)}`, shape (n_l,).
     hidden : Activation
         :math:`g` of layers 1..L-1.
     output : Activation
         Activation of layer L (``linear`` for softmax cross-entropy).
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
+    :doc:`/book/ch5_exploding`
     """
 
     W: dict[int, Array]
@@ -86,6 +93,7 @@ class Network:
 
     @property
     def dtype(self) -> np.dtype[Any]:
+        """The floating dtype of the weights and of every computation with them."""
         return self.W[1].dtype
 
     def g(self, l: int) -> activations.Activation:
@@ -104,7 +112,19 @@ class Network:
 
 @dataclass
 class Forward:
-    """Everything the forward pass computed: ``a[0..L]`` and ``z[1..L]``, each (B, n_l)."""
+    """Everything the forward pass computed: ``a[0..L]`` and ``z[1..L]``, each (B, n_l).
+
+    Attributes
+    ----------
+    a : dict[int, numpy.ndarray]
+        ``a[l]`` is :math:`a^{(l)}`, shape (B, n_l), for l = 0..L; ``a[0]`` is the input.
+    z : dict[int, numpy.ndarray]
+        ``z[l]`` is :math:`z^{(l)}`, shape (B, n_l), for l = 1..L.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
+    """
 
     a: dict[int, Array]
     z: dict[int, Array]
@@ -114,9 +134,25 @@ class Forward:
 class Gradients:
     r"""Backward-pass results for l = 1..L.
 
-    ``delta[l]`` is :math:`\delta^{(l)} = \partial L/\partial z^{(l)}` per example,
-    shape (B, n_l); ``dW[l]`` and ``db[l]`` are :math:`\partial L/\partial W^{(l)}`
-    (n_l, n_{l-1}) and :math:`\partial L/\partial b^{(l)}` (n_l,).
+    Attributes
+    ----------
+    delta : dict[int, numpy.ndarray]
+        ``delta[l]`` is :math:`\delta^{(l)} = \partial L/\partial z^{(l)}` per example,
+        shape (B, n_l).
+    dW : dict[int, numpy.ndarray]
+        ``dW[l]`` is :math:`\partial L/\partial W^{(l)}`, shape (n_l, n_{l-1}), summed over
+        the batch.
+    db : dict[int, numpy.ndarray]
+        ``db[l]`` is :math:`\partial L/\partial b^{(l)}`, shape (n_l,), summed over the batch.
+    norms : dict[str, numpy.ndarray]
+        Computed on creation, one entry per layer (layer l at index l - 1):
+        ``norms["W"]`` holds :math:`\|\partial L/\partial W^{(l)}\|_F` and
+        ``norms["delta"]`` holds :math:`\|\partial L/\partial b^{(l)}\|`, Nielsen's
+        speed of learning of layer l.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
     """
 
     delta: dict[int, Array]
@@ -154,6 +190,11 @@ def init_network(
     matters for ``"normal"``); biases are :math:`\mathcal N(0, \text{bias\_std}^2)`,
     zero by default. All draws come from ``rng`` in layer order, so a seed fixes
     the network.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
+    :doc:`/book/ch5_exploding`
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise TypeError(f"sizes must be a sequence of layer widths (n_0, ..., n_L), got {type(sizes).__name__}")
@@ -192,6 +233,10 @@ def forward(net: Network, x: ArrayLike) -> Forward:
     ----------
     x : array, shape (B, n_0)
         A batch of inputs, one example per row.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
     """
     x = _check_input(net, x)
     a = {0: x}
@@ -224,6 +269,10 @@ def backward(net: Network, fwd: Forward, dL_daL: ArrayLike) -> Gradients:
         Gradient of the loss with respect to the output, e.g. from
         :func:`gradlab.losses.dmse`. For softmax cross-entropy pass the
         gradient with respect to the logits and use a ``linear`` output layer.
+
+    Used in
+    -------
+    :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
@@ -257,6 +306,10 @@ def loss_and_gradients(net: Network, x: ArrayLike, y: ArrayLike, loss: Any = "ms
     ``loss`` is a name or :class:`gradlab.losses.Loss`; for
     ``"softmax_cross_entropy"`` the output layer must be ``linear`` (its
     outputs are the logits).
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
     """
     lo = resolve_loss(net, loss)
     fwd = forward(net, x)

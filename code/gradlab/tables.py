@@ -4,7 +4,10 @@ A cell that ends with ``Markdown(markdown_table(...))`` (from
 ``IPython.display``) shows a table whose every entry was computed in that
 cell, with the number format stated once.
 
-Used in: chapters ``ch1_what``, ``ch3_chain_rule`` and ``ch4_sigmoid_derivative``.
+Used in
+-------
+:doc:`/book/ch1_what`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`,
+:doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, flo
     | l | x |
     |--:|--:|
     | 1 | 0.5 |
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`,
+    :doc:`/book/ch5_exploding`
     """
     if isinstance(headers, str) or len(headers) == 0:
         raise ValueError("headers must be a non-empty sequence of column titles")

@@ -4,7 +4,9 @@ The update is :math:`W^{(l)} \leftarrow W^{(l)} - \alpha\, \partial L/\partial W
 (and the same for :math:`b^{(l)}`): a step *down* the gradient. (The seed
 note writes ``+``, which climbs the loss; chapter ``ch1_what`` shows it.)
 
-Used in: chapters ``ch1_what`` and ``ch5_exploding``.
+Used in
+-------
+:doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -27,19 +29,24 @@ class History:
 
     Attributes
     ----------
-    loss : array, shape (steps,), or (steps + 1,) after divergence
-        Minibatch loss before each step; after divergence one last entry,
-        ``inf``, for the step that could not be taken.
-    grad_W : array, shape (steps, L)
-        :math:`\|\partial L/\partial W^{(l)}\|_F` per step and layer.
-    grad_delta : array, shape (steps, L)
-        :math:`\|\partial L/\partial b^{(l)}\| = \|\sum_{\text{batch}} \delta^{(l)}\|`, Nielsen's
-        "speed of learning" of layer l.
+    loss : numpy.ndarray
+        Shape (steps,), or (steps + 1,) after divergence: minibatch loss before
+        each step; after divergence one last entry, ``inf``, for the step that
+        could not be taken.
+    grad_W : numpy.ndarray
+        Shape (steps, L): :math:`\|\partial L/\partial W^{(l)}\|_F` per step and layer.
+    grad_delta : numpy.ndarray
+        Shape (steps, L): :math:`\|\partial L/\partial b^{(l)}\| = \|\sum_{\text{batch}} \delta^{(l)}\|`,
+        Nielsen's "speed of learning" of layer l.
     network : Network
         The trained network (a copy; the input network is untouched).
-    diverged_at : int or None
+    diverged_at : int | None
         The first step whose output, loss or gradient was not finite
         (``loss[diverged_at] == inf``); training stopped there.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
     """
 
     loss: NDArray[np.float64]
@@ -50,7 +57,12 @@ class History:
 
 
 def sgd_step(net: Network, grads: Gradients, lr: float) -> None:
-    r"""In place: :math:`W^{(l)} \mathrel{-}= \alpha\,\partial L/\partial W^{(l)}`, same for :math:`b^{(l)}`."""
+    r"""In place: :math:`W^{(l)} \mathrel{-}= \alpha\,\partial L/\partial W^{(l)}`, same for :math:`b^{(l)}`.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`
+    """
     lr = check_nonnegative(lr, "lr")
     for l in range(1, net.L + 1):
         net.W[l] -= lr * grads.dW[l]
@@ -73,6 +85,10 @@ def train_sgd(
     Identical seeds give identical histories. Training stops early, with
     ``diverged_at`` set, as soon as the network's output stops being finite:
     that is what an exploding loss looks like in floating point.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
@@ -125,7 +141,12 @@ def train_sgd(
 
 
 def accuracy(net: Network, X: ArrayLike, labels: ArrayLike) -> float:
-    """Fraction of rows whose largest output is the true class."""
+    """Fraction of rows whose largest output is the true class.
+
+    Used in
+    -------
+    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
+    """
     out = forward(net, X).a[net.L]
     lab = np.asarray(labels)
     if lab.shape != (out.shape[0],):
