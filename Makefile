@@ -18,8 +18,18 @@ export MKL_NUM_THREADS := 1
 # The venv's jupyter and kernel come first, whatever else is on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 JB_STRICT := jupyter-book build . --builder html -W -n --keep-going
+# The PDF: LaTeX through xelatex (see `latex:` in _config.yml), every cell executed
+# again (--all: a fresh Sphinx environment, so no page is reused from the HTML build).
+JB_PDF := jupyter-book build . --builder pdflatex --all -W -n --keep-going
+# What the PDF needs from Debian; the same list is in .ci/run and README.md ("PDF").
+PDF_DEBS := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+  texlive-xetex texlive-lang-chinese texlive-plain-generic latexmk xindy tex-gyre \
+  fonts-freefont-otf fonts-noto-cjk poppler-utils
+PDF_MISSING := $(strip $(foreach t,xelatex latexmk xindy pdfinfo pdftotext pdfimages,$(if $(shell command -v $(t) 2>/dev/null),,$(t))))
+# Under CI (CI set, and not 0/false/no) a missing tool fails `make pdf` instead of skipping it.
+ON_CI := $(filter-out 0 false False FALSE no,$(CI))
 
-.PHONY: book test unit strict bench coverage clean venv
+.PHONY: book test unit strict pdf bench coverage clean venv
 
 venv: $(STAMP)
 
@@ -37,16 +47,32 @@ book: $(STAMP)
 	@echo
 	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
 
-## test: unit tests (with coverage), then the strict build of the whole book.
-test: unit strict
+## test: unit tests (with coverage), the strict build of the whole book, then its PDF.
+test: unit strict pdf
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not built_book" --cov=gradlab --cov-report=term-missing:skip-covered
+	$(BIN)/python -m pytest -m "not built_book and not pdf" --cov=gradlab --cov-report=term-missing:skip-covered
 
 strict: $(STAMP)
 	rm -rf _build
 	$(JB_STRICT)
 	$(BIN)/python -m pytest -m built_book -q -p no:cacheprovider
+
+## pdf: the whole book as one PDF through xelatex into _build/latex/, then tests/test_pdf.py.
+ifeq ($(PDF_MISSING),)
+pdf: $(STAMP)
+	rm -rf _build/latex
+	@start=$$(date +%s); $(JB_PDF) && echo "PDF built in $$(( $$(date +%s) - start )) s"
+	$(BIN)/python -m pytest -m pdf -q -p no:cacheprovider
+	@echo
+	@echo "The PDF is at: $(CURDIR)/$$(ls _build/latex/*.pdf)"
+else ifneq ($(ON_CI),)
+pdf:
+	@echo "ERROR: CI builds the PDF, but $(PDF_MISSING) not found: apt-get install $(PDF_DEBS)" >&2; exit 1
+else
+pdf:
+	@echo "SKIPPED the PDF: $(PDF_MISSING) not found. To build it: sudo apt-get install $(PDF_DEBS)"
+endif
 
 ## bench: gradlab's forward+backward against bare matrix multiplications.
 bench: $(STAMP)
