@@ -15,7 +15,8 @@ that Jupyter Book 1 cannot be configured to do (and one repair):
 * **Exercises and theorems with code links.** sphinx-codeautolink crashes on
   the untitled sections inside sphinx-exercise and sphinx-proof blocks; see
   :func:`guard_codeautolink_sections`.
-* Nothing else: everything else is ordinary configuration in ``_config.yml``.
+
+Everything else is ordinary configuration in ``_config.yml``.
 """
 
 from __future__ import annotations
