@@ -22,7 +22,8 @@ Used in
 -------
 Every chapter's networks: :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`,
 :doc:`/book/ch3_chain_rule` (a gradient check of every activation),
-:doc:`/book/ch4_sigmoid_derivative` (the slopes g′ themselves) and :doc:`/book/ch5_exploding`.
+:doc:`/book/ch4_sigmoid_derivative` (the slopes g′ themselves), :doc:`/book/ch5_exploding` and
+:doc:`/book/ch6_variance` (tanh, ReLU, linear and leaky ReLU).
 """
 
 from __future__ import annotations
@@ -309,7 +310,7 @@ def leaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
 
     Used in
     -------
-    :doc:`/book/ch3_chain_rule`
+    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch6_variance`
     """
     a = check_nonnegative(alpha, "alpha")
     x = _z(z)

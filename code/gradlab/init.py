@@ -23,7 +23,9 @@ Used in
 -------
 :doc:`/book/ch1_what` (``lecun_normal``), :doc:`/book/ch2_notation` and :doc:`/book/ch3_chain_rule`
 (``standard``, the default of :func:`gradlab.mlp.init_network`), :doc:`/book/ch4_sigmoid_derivative`
-(what the schemes draw) and :doc:`/book/ch5_exploding` (``he_normal`` and :func:`variance`).
+(what the schemes draw), :doc:`/book/ch5_exploding` (``he_normal`` and :func:`variance`) and
+:doc:`/book/ch6_variance` (:func:`variance` of every scheme; ``standard``, ``xavier_uniform``,
+``xavier_normal`` and ``he_normal`` networks).
 """
 
 from __future__ import annotations
@@ -445,7 +447,7 @@ def variance(name: str, n_in: int, n_out: int, *, gain: float = 1.0, std: float 
 
     Used in
     -------
-    :doc:`/book/ch5_exploding`
+    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`
     """
     get(name)
     n_in, n_out, gain = _check(n_in, n_out, gain)

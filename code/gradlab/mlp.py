@@ -14,7 +14,7 @@ The book's conventions, used everywhere:
 Used in
 -------
 :doc:`/book/ch2_notation` (the forward pass), :doc:`/book/ch3_chain_rule` (the backward pass), and
-the experiments of :doc:`/book/ch1_what` and :doc:`/book/ch5_exploding`.
+the experiments of :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding` and :doc:`/book/ch6_variance`.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def init_network(
     Used in
     -------
     :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch5_exploding`
+    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise TypeError(f"sizes must be a sequence of layer widths (n_0, ..., n_L), got {type(sizes).__name__}")
@@ -236,7 +236,8 @@ def forward(net: Network, x: ArrayLike) -> Forward:
 
     Used in
     -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
+    :doc:`/book/ch6_variance`
     """
     x = _check_input(net, x)
     a = {0: x}
@@ -272,7 +273,7 @@ def backward(net: Network, fwd: Forward, dL_daL: ArrayLike) -> Gradients:
 
     Used in
     -------
-    :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
+    :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch6_variance`
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")

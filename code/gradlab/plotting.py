@@ -10,7 +10,7 @@ showing it to the notebook.
 Used in
 -------
 every chapter: :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-:doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`.
+:doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def style() -> Iterator[None]:
 
     Used in
     -------
-    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
+    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`
     """
     with matplotlib.rc_context(RC):
         yield
@@ -82,7 +82,7 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float 
 
     Used in
     -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
+    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`
     """
     nrows = check_positive_int(nrows, "nrows")
     ncols = check_positive_int(ncols, "ncols")
@@ -111,7 +111,7 @@ def plot_lines(
     Used in
     -------
     :doc:`/book/ch1_what`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`,
-    :doc:`/book/ch5_exploding`
+    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`
     """
     x_arr = as_array(x, "x", ndim=1)
     if not ys:
