@@ -1,11 +1,13 @@
-"""gradlab.experiments: layer speeds at initialisation and float32 overflow."""
+"""gradlab.experiments: layer speeds, float32 overflow, wide random networks and trainability."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
 
-from gradlab import data, experiments, mlp
+from gradlab import data, experiments, mlp, theory, train
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +70,116 @@ def test_float32_overflow_none_for_a_tame_network() -> None:
 def test_float32_overflow_rejects_non_network() -> None:
     with pytest.raises(TypeError, match="net must be a gradlab.mlp.Network"):
         experiments.float32_overflow("net", np.ones((1, 2)))  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- wide random networks
+
+
+def test_wide_network_signals_first_layer_is_exact() -> None:
+    # Layer 1 is linear in x: mean over units of z^2 has expectation q_in for the probe and q* for the
+    # other rows, and the correlation of rows 1, 2 has expectation c_in. One network of width 4000:
+    # relative sd of a mean of n chi-square(1) terms is sqrt(2/n) = 2.2 %, so 10 % is > 4 sd.
+    sw2, sb2 = 1.5, 0.1
+    res = experiments.wide_network_signals("tanh", sw2, sb2, q_in=2.0, c_in=0.3, width=4000, depth=2,
+                                           n_inputs=4, n_networks=1, rng=0)
+    assert res.q.shape == res.m.shape == res.c.shape == res.delta2.shape == (1, 2)
+    assert res.ratio.shape == (1, 1)
+    assert res.q[0, 0] == pytest.approx(2.0, rel=0.1)
+    assert res.c[0, 0] == pytest.approx(0.3, abs=0.1)
+    # m is the mean of tanh(z)^2 for the same input: below q, and what the length map says for it
+    assert res.m[0, 0] < res.q[0, 0]
+    expected_m = (theory.length_map(res.q[0, 0], "tanh", sw2, sb2) - sb2) / sw2
+    assert res.m[0, 0] == pytest.approx(expected_m, rel=0.1)
+
+
+def test_wide_network_signals_is_seeded_and_matches_chi1() -> None:
+    a = experiments.wide_network_signals("tanh", 2.5, 0.05, q_in=1.0, c_in=0.5, width=500, depth=6, rng=3)
+    b = experiments.wide_network_signals("tanh", 2.5, 0.05, q_in=1.0, c_in=0.5, width=500, depth=6, rng=3)
+    assert np.array_equal(a.delta2, b.delta2) and np.array_equal(a.c, b.c)
+    # 3 networks x 5 ratios x 16 inputs at width 500: the per-ratio sd is about 9 %, the mean's about 1.5 %
+    # (networks share nothing), so 5 % is over three standard errors.
+    assert a.ratio.mean() == pytest.approx(theory.chi1("tanh", 2.5, 0.05), rel=0.05)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(q_in=0.01), ValueError, "q_in must exceed sigma_b2"),
+        (dict(c_in=1.5), ValueError, r"c_in must be a correlation in \[-1, 1\]"),
+        (dict(c_in=-1.0), ValueError, "c_in = -1.0 cannot be reached"),
+        (dict(n_inputs=1), ValueError, "n_inputs must be"),
+        (dict(width=10, n_inputs=16), ValueError, "width must be at least n_inputs"),
+        (dict(depth=1), ValueError, "depth must be"),
+        (dict(sigma_w2=-1.0), ValueError, "sigma_w2"),
+        (dict(activation="nope"), ValueError, "nope"),
+        (dict(rng="x"), TypeError, "rng"),
+    ],
+)
+def test_wide_network_signals_errors(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
+    args: dict[str, Any] = dict(activation="tanh", sigma_w2=1.5, sigma_b2=0.05, q_in=1.0, c_in=0.5, width=50,
+                                depth=3, n_inputs=4, n_networks=1, rng=0)
+    args.update(kwargs)
+    act, sw2, sb2 = args.pop("activation"), args.pop("sigma_w2"), args.pop("sigma_b2")
+    with pytest.raises(error, match=match):
+        experiments.wide_network_signals(act, sw2, sb2, **args)
+
+
+def test_wide_network_signals_needs_a_nonzero_fixed_point() -> None:
+    # tanh without bias below criticality: q* = 0, no input can start there
+    with pytest.raises(ValueError, match="is not above sigma_b2"):
+        experiments.wide_network_signals("tanh", 0.5, 0.0, q_in=1.0, c_in=0.5, width=50, rng=0)
+
+
+# --------------------------------------------------------------------------- trainability
+
+
+def test_trainability_grid_shape_and_pattern() -> None:
+    blobs = data.gaussian_blobs(300, n_features=8, n_classes=3, rng=1)
+    acc = experiments.trainability(blobs, (2, 30), (1.0, 16.0), sigma_b2=0.05, width=16, epochs=3, seed=2)
+    assert acc.shape == (2, 2)
+    assert np.all((0 <= acc) & (acc <= 1))
+    # A 2-layer net near the edge of chaos learns the blobs; a 30-layer net deep in the chaotic
+    # phase (sigma_w2 = 16, xi_c of about 3 layers) cannot, and scores near chance (1/3).
+    assert acc[0, 0] > 0.7
+    assert acc[1, 1] < 0.4
+    # Same seed, same numbers: the grid's pattern is not seed noise.
+    again = experiments.trainability(blobs, (2, 30), (1.0, 16.0), sigma_b2=0.05, width=16, epochs=3, seed=2)
+    assert np.array_equal(acc, again)
+
+
+def test_trainability_matches_train_sgd() -> None:
+    blobs = data.gaussian_blobs(120, n_features=4, n_classes=2, rng=0)
+    acc = experiments.trainability(blobs, (3,), (2.0,), sigma_b2=0.1, width=8, lr=0.05, epochs=2, batch_size=16, seed=5)
+    net = mlp.init_network((4, 8, 8, 2), hidden="tanh", output="linear", init="lecun_normal", gain=np.sqrt(2.0),
+                           bias_std=np.sqrt(0.1), rng=5)
+    hist = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=0.05, epochs=2, batch_size=16, rng=5)
+    assert acc[0, 0] == train.accuracy(hist.network, blobs.X_test, blobs.y_test)
+
+
+def test_trainability_scores_a_diverged_run_zero() -> None:
+    blobs = data.gaussian_blobs(60, n_features=4, n_classes=2, rng=0)
+    # A linear net with sigma_w2 = 1e20: the first step multiplies the weights by ~1e20 and the
+    # output overflows a few steps later.
+    acc = experiments.trainability(blobs, (4,), (1e20,), sigma_b2=0.0, activation="linear", width=8, lr=1.0,
+                                   epochs=2, seed=0)
+    assert acc[0, 0] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(dataset="digits"), TypeError, "dataset must be a gradlab.data.Dataset"),
+        (dict(depths=(1,)), ValueError, r"depths\[0\] must be"),
+        (dict(sigma_w2s=(1.0, -2.0)), ValueError, r"sigma_w2s\[1\]"),
+        (dict(depths=()), ValueError, "depths and sigma_w2s must each hold at least one value"),
+        (dict(sigma_b2=-0.1), ValueError, "sigma_b2"),
+        (dict(seed=-1), ValueError, "seed"),
+    ],
+)
+def test_trainability_errors(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
+    args: dict[str, Any] = dict(dataset=data.gaussian_blobs(20, n_features=2, n_classes=2, rng=0), depths=(2,),
+                                sigma_w2s=(1.0,), sigma_b2=0.0, width=4, epochs=1)
+    args.update(kwargs)
+    ds, depths, sw2s = args.pop("dataset"), args.pop("depths"), args.pop("sigma_w2s")
+    with pytest.raises(error, match=match):
+        experiments.trainability(ds, depths, sw2s, **args)

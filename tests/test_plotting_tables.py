@@ -52,6 +52,29 @@ def test_plot_layer_norms() -> None:
         plotting.plot_layer_norms({"a": [1.0]}, {"b": [1.0]})
 
 
+def test_plot_heatmap_cells_colourbar_and_curves() -> None:
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([10.0, 20.0])
+    values = np.arange(6.0).reshape(2, 3)
+    fig = plotting.plot_heatmap(x, y, values, xlabel=r"$\sigma_w^2$", ylabel="$L$", cbar_label="accuracy",
+                                curves={"edge": ([1.0, 3.0], [10.0, 20.0])}, vmin=0.0, vmax=5.0)
+    ax, cbar = fig.axes
+    assert ax.get_xlabel() == r"$\sigma_w^2$" and ax.get_ylabel() == "$L$" and cbar.get_ylabel() == "accuracy"
+    mesh = ax.collections[0]
+    assert mesh.get_cmap().name == plotting.SEQUENTIAL_CMAP
+    assert np.array_equal(np.asarray(mesh.get_array()).reshape(2, 3), values)  # values[i, j] at (x[j], y[i])
+    assert mesh.get_clim() == (0.0, 5.0)
+    assert ax.get_xlim() == (0.5, 3.5) and ax.get_ylim() == (5.0, 25.0)  # half a cell beyond the end points
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["edge"]
+
+
+def test_plot_heatmap_errors() -> None:
+    with pytest.raises(ValueError, match=r"values must have shape \(len\(y\), len\(x\)\) = \(2, 3\)"):
+        plotting.plot_heatmap([1, 2, 3], [1, 2], np.zeros((3, 2)), xlabel="x", ylabel="y", cbar_label="c")
+    with pytest.raises(ValueError, match=r"curves\['c'\] must have x and y of one shape"):
+        plotting.plot_heatmap([1, 2], [1, 2], np.zeros((2, 2)), xlabel="x", ylabel="y", cbar_label="c",
+                              curves={"c": ([1, 2], [1])})
+
+
 def test_plot_fan() -> None:
     x = np.arange(5.0)
     runs = np.vstack([x, 2 * x, 3 * x])

@@ -75,3 +75,16 @@ def test_lookup() -> None:
         V.lookup(reg, "c", "thing")
     with pytest.raises(TypeError, match=r"thing must be a name \(str\) or a Thing, got int"):
         V.lookup(reg, 3, "thing", or_instance=" or a Thing")
+
+
+def test_as_array_passes_float_arrays_through_without_copying() -> None:
+    x32 = np.ones((2, 3), dtype=np.float32)
+    assert V.as_array(x32, "x") is x32  # the forward pass's fast path: no copy, precision kept
+    assert V.as_array(x32, "x", ndim=2, dtype=np.float32) is x32
+    converted = V.as_array(x32, "x", dtype=np.float64)
+    assert converted.dtype == np.float64 and converted is not x32
+    with pytest.raises(ValueError, match="x must be 1-dimensional, got shape"):
+        V.as_array(x32, "x", ndim=1)
+    # a subclass (a masked array) takes the full, checked path
+    masked = np.ma.masked_array([1.0, 2.0])
+    assert type(V.as_array(masked, "x")) is np.ndarray

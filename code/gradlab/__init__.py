@@ -16,17 +16,22 @@ module                       what                                              c
 :mod:`gradlab.data`          scikit-learn digits and synthetic data            1, 5
 :mod:`gradlab.saturation`    when can a sigmoid factor exceed one?             4, 5
 :mod:`gradlab.products`      products of random matrices, Lyapunov exponents   5
+:mod:`gradlab.theory`        mean-field maps, χ₁, depth scales, Jacobians      7, 8
+:mod:`gradlab.isometry`      Jacobian spectra, deep linear networks            8
 :mod:`gradlab.experiments`   the book's experiments, one function each         1, 5
 :mod:`gradlab.plotting`      the book's figure style and helpers               1–5
 :mod:`gradlab.tables`        Markdown tables of computed values                1, 3, 4, 5
 ===========================  ================================================  ==========
 """
 
-from . import activations, chain, data, experiments, gradcheck, init, losses, mlp, products, saturation, tables, train
+from . import (
+    activations, chain, data, experiments, gradcheck, init, losses, mlp, products, saturation, tables, theory,
+    train,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "activations", "chain", "data", "experiments", "gradcheck", "init", "losses", "mlp",
-    "products", "saturation", "tables", "train", "__version__",
+    "products", "saturation", "tables", "theory", "train", "__version__",
 ]

@@ -30,6 +30,12 @@ def as_array(x: ArrayLike, name: str, *, ndim: int | None = None, dtype: Any = N
     Integer and boolean input is promoted to ``float64``; floating input keeps
     its precision (the exploding-gradient chapter runs networks in float32).
     """
+    # Fast path for what the forward and backward passes hand over thousands of times per
+    # training run: a float ndarray already in the wanted dtype needs no conversion or checks.
+    if type(x) is np.ndarray and x.dtype.kind == "f" and (dtype is None or x.dtype == dtype):
+        if ndim is not None and x.ndim != ndim:
+            raise ValueError(f"{name} must be {ndim}-dimensional, got shape {x.shape}")
+        return x
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be a number or an array of numbers, got {type(x).__name__}")
     try:

@@ -6,7 +6,7 @@ generator.
 
 Used in
 -------
-:doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`.
+:doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch7_mean_field`.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def digits(*, test_fraction: float = 0.25, rng: np.random.Generator | int = 0) -
 
     Used in
     -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
+    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch7_mean_field`
     """
     from sklearn.datasets import load_digits  # imported lazily: only this function needs scikit-learn
 

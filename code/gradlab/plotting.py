@@ -10,7 +10,8 @@ showing it to the notebook.
 Used in
 -------
 every chapter: :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-:doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`.
+:doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`,
+:doc:`/book/ch7_mean_field`.
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ from numpy.typing import ArrayLike
 from ._validate import as_array, check_positive_int
 
 __all__ = [
-    "PALETTE", "MARKERS", "RC", "style", "figure", "plot_lines", "plot_layer_norms", "plot_fan", "draw_network",
+    "PALETTE", "MARKERS", "RC", "SEQUENTIAL_CMAP", "style", "figure", "plot_lines", "plot_layer_norms", "plot_fan",
+    "plot_heatmap", "draw_network",
 ]
 
 #: Okabe–Ito colours, most distinct first (yellow last, as it is weak on white).
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
+#: Colour map for heat maps: cividis is monotone in lightness and readable with every common
+#: colour-vision deficiency (Nuñez, Anderton & Renslow 2018).
+SEQUENTIAL_CMAP: str = "cividis"
 
 RC: dict[str, object] = {
     "figure.figsize": (6.4, 4.0),
@@ -71,7 +76,7 @@ def style() -> Iterator[None]:
 
     Used in
     -------
-    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`
+    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`, :doc:`/book/ch7_mean_field`
     """
     with matplotlib.rc_context(RC):
         yield
@@ -82,7 +87,7 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float 
 
     Used in
     -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`
+    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`, :doc:`/book/ch7_mean_field`
     """
     nrows = check_positive_int(nrows, "nrows")
     ncols = check_positive_int(ncols, "ncols")
@@ -111,7 +116,7 @@ def plot_lines(
     Used in
     -------
     :doc:`/book/ch1_what`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`,
-    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`
+    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`, :doc:`/book/ch7_mean_field`
     """
     x_arr = as_array(x, "x", ndim=1)
     if not ys:
@@ -225,6 +230,64 @@ def plot_fan(
         ax.set_ylabel(ylabel)
         ax.legend(loc="upper left")
     return fig
+
+
+def plot_heatmap(
+    x: ArrayLike,
+    y: ArrayLike,
+    values: ArrayLike,
+    *,
+    xlabel: str,
+    ylabel: str,
+    cbar_label: str,
+    curves: Mapping[str, tuple[ArrayLike, ArrayLike]] | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    ax: plt.Axes | None = None,
+) -> Figure:
+    """A grid of values, ``values[i, j]`` at ``(x[j], y[i])``, with a colour bar and labelled curves on top.
+
+    Cells are centred on the grid points (``pcolormesh`` with ``shading="nearest"``), so unequal
+    spacing is drawn as it is. ``curves`` maps a label to ``(x, y)`` points, drawn as dashed lines
+    in the palette's contrasting colours (the colour map itself uses :data:`SEQUENTIAL_CMAP`).
+
+    Used in
+    -------
+    :doc:`/book/ch7_mean_field`
+    """
+    x_arr = as_array(x, "x", ndim=1)
+    y_arr = as_array(y, "y", ndim=1)
+    v = as_array(values, "values", ndim=2)
+    if v.shape != (y_arr.size, x_arr.size):
+        raise ValueError(f"values must have shape (len(y), len(x)) = ({y_arr.size}, {x_arr.size}), got {v.shape}")
+    if ax is None:
+        fig, axes = figure()
+        ax = axes[0, 0]
+    else:
+        fig = ax.figure
+    with style():
+        mesh = ax.pcolormesh(x_arr, y_arr, v, shading="nearest", cmap=SEQUENTIAL_CMAP, vmin=vmin, vmax=vmax)
+        fig.colorbar(mesh, ax=ax, label=cbar_label)
+        # White and orange stand out against both ends of cividis (dark blue to yellow).
+        for i, (label, (cx, cy)) in enumerate((curves or {}).items()):
+            cx_arr, cy_arr = as_array(cx, f"curves[{label!r}] x", ndim=1), as_array(cy, f"curves[{label!r}] y", ndim=1)
+            if cx_arr.shape != cy_arr.shape:
+                raise ValueError(f"curves[{label!r}] must have x and y of one shape, got {cx_arr.shape} and {cy_arr.shape}")
+            ax.plot(cx_arr, cy_arr, ls=("--", ":", "-.")[i % 3], lw=2.2, color=("white", PALETTE[1], PALETTE[3])[i % 3],
+                    label=label)
+        ax.set_xlim(x_arr.min() - 0.5 * _step(x_arr), x_arr.max() + 0.5 * _step(x_arr))
+        ax.set_ylim(y_arr.min() - 0.5 * _step(y_arr), y_arr.max() + 0.5 * _step(y_arr))
+        ax.grid(False)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if curves:
+            ax.legend(loc="lower right", frameon=True, framealpha=0.85)
+    return fig
+
+
+def _step(arr: np.ndarray) -> float:
+    # half a cell of margin at each end, as pcolormesh's "nearest" shading draws it
+    return float(np.diff(arr[:2])[0]) if arr.size > 1 else 1.0
 
 
 def draw_network(sizes: Sequence[int], *, max_units: int = 5, output: str = "g") -> Figure:

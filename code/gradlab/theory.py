@@ -39,8 +39,10 @@ sigmoid in deep learning through dynamical isometry".
 A. M. Saxe, J. L. McClelland, S. Ganguli (2014), "Exact solutions to the
 nonlinear dynamics of learning in deep linear neural networks".
 
-Used in: Part II (mean-field theory), whose chapters are not written yet;
-the module is not exported from ``gradlab`` until they are.
+Used in
+-------
+:doc:`/book/ch7_mean_field` (the maps, their fixed points, :math:`\chi_1`, the phase diagram and
+the depth scales).
 """
 
 from __future__ import annotations
@@ -227,6 +229,9 @@ def gaussian_expectation(f: Callable[[Array], ArrayLike], q: ArrayLike, *, n_nod
         If ``q`` is negative or not finite, ``n_nodes`` is not a positive
         multiple of 32, or ``f`` returns the wrong shape.
 
+    Used in
+    -------
+    :doc:`/book/ch7_mean_field`
     """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
@@ -335,6 +340,9 @@ def length_map(q: ArrayLike, activation: ActivationLike, sigma_w2: float, sigma_
     is :math:`\sigma_w^2 q/2 + \sigma_b^2`; for linear :math:`g` it is
     :math:`\sigma_w^2 q + \sigma_b^2`.
 
+    Used in
+    -------
+    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     return sw2 * gaussian_expectation(lambda z: np.square(act.g(z)), q) + sb2
@@ -456,6 +464,9 @@ def fixed_point_q(activation: ActivationLike, sigma_w2: float, sigma_b2: float) 
     (at :math:`\sigma_w^2 = 2` every q is a fixed point of relu's map and 0
     is returned). Otherwise the positive fixed point is returned.
 
+    Used in
+    -------
+    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     return _fixed_point_q(act, sw2, sb2)
@@ -507,6 +518,9 @@ def chi1(activation: ActivationLike, sigma_w2: float, sigma_b2: float, *, q: flo
         If ``q`` is omitted and :func:`fixed_point_q` finds no fixed point,
         plus the argument errors of :func:`length_map`.
 
+    Used in
+    -------
+    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     qq = _resolve_q(act, sw2, sb2, q)
@@ -588,6 +602,9 @@ def correlation_map(
     against :func:`scipy.integrate.dblquad` for tanh: below 1e-12. Cost:
     10–30 ms per value of c.
 
+    Used in
+    -------
+    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     cc = _check_c(c)
@@ -694,6 +711,9 @@ def fixed_point_c(activation: ActivationLike, sigma_w2: float, sigma_b2: float) 
         If the length map has no finite fixed point (see
         :func:`fixed_point_q`), plus the argument errors of :func:`length_map`.
 
+    Used in
+    -------
+    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     return _fixed_point_c(act, sw2, sb2, _fixed_point_q(act, sw2, sb2))
@@ -726,6 +746,9 @@ def chi_c(activation: ActivationLike, sigma_w2: float, sigma_b2: float) -> float
     ValueError
         As :func:`fixed_point_c`.
 
+    Used in
+    -------
+    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     q_star = _fixed_point_q(act, sw2, sb2)
@@ -769,6 +792,9 @@ def depth_scale(activation: ActivationLike, sigma_w2: float, sigma_b2: float) ->
         the correlation map at :math:`c^* = 1` is exactly 1. Both are computed
         for every gradlab activation.
 
+    Used in
+    -------
+    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     q_star = _fixed_point_q(act, sw2, sb2)
@@ -829,6 +855,9 @@ def critical_sigma_w2(activation: ActivationLike, sigma_b2: float) -> float:
         If no sign change is found below :math:`\sigma_w^2 = 10^6`, plus the
         argument errors of :func:`length_map`.
 
+    Used in
+    -------
+    :doc:`/book/ch7_mean_field`
     """
     act = activations.get(activation)
     sb2 = check_nonnegative(sigma_b2, "sigma_b2")
