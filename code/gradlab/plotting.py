@@ -97,6 +97,14 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float 
     return fig, axes
 
 
+def _figure_and_axes(ax: plt.Axes | None) -> tuple[Figure, plt.Axes]:
+    # Draw into the caller's axes (a panel of a larger figure) or into a new styled figure.
+    if ax is None:
+        fig, axes = figure()
+        return fig, axes[0, 0]
+    return ax.figure, ax
+
+
 def plot_lines(
     x: ArrayLike,
     ys: Mapping[str, ArrayLike],
@@ -121,11 +129,7 @@ def plot_lines(
     x_arr = as_array(x, "x", ndim=1)
     if not ys:
         raise ValueError("ys must hold at least one curve")
-    if ax is None:
-        fig, axes = figure()
-        ax = axes[0, 0]
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(ax)
     with style():
         for i, (label, y) in enumerate(ys.items()):
             y_arr = as_array(y, f"ys[{label!r}]", ndim=1)
@@ -260,11 +264,7 @@ def plot_heatmap(
     v = as_array(values, "values", ndim=2)
     if v.shape != (y_arr.size, x_arr.size):
         raise ValueError(f"values must have shape (len(y), len(x)) = ({y_arr.size}, {x_arr.size}), got {v.shape}")
-    if ax is None:
-        fig, axes = figure()
-        ax = axes[0, 0]
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(ax)
     with style():
         mesh = ax.pcolormesh(x_arr, y_arr, v, shading="nearest", cmap=SEQUENTIAL_CMAP, vmin=vmin, vmax=vmax)
         fig.colorbar(mesh, ax=ax, label=cbar_label)
