@@ -25,7 +25,7 @@ module                       what                                              c
 """
 
 from . import (
-    activations, chain, data, experiments, gradcheck, init, losses, mlp, products, saturation, tables, theory,
+    activations, chain, data, experiments, gradcheck, init, isometry, losses, mlp, products, saturation, tables, theory,
     train,
 )
 
@@ -33,5 +33,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "activations", "chain", "data", "experiments", "gradcheck", "init", "losses", "mlp",
-    "products", "saturation", "tables", "theory", "train", "__version__",
+    "products", "saturation", "tables", "theory", "isometry", "train", "__version__",
 ]

@@ -23,7 +23,8 @@ Used in
 Every chapter's networks: :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`,
 :doc:`/book/ch3_chain_rule` (a gradient check of every activation),
 :doc:`/book/ch4_sigmoid_derivative` (the slopes g′ themselves), :doc:`/book/ch5_exploding` and
-:doc:`/book/ch6_variance` (tanh, ReLU, linear and leaky ReLU).
+:doc:`/book/ch6_variance` (tanh, ReLU, linear and leaky ReLU), and the Jacobian spectra of
+:doc:`/book/ch8_isometry` (linear, tanh, ReLU, leaky ReLU).
 """
 
 from __future__ import annotations
@@ -310,7 +311,7 @@ def leaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
 
     Used in
     -------
-    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch6_variance`
+    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch6_variance`, :doc:`/book/ch8_isometry`
     """
     a = check_nonnegative(alpha, "alpha")
     x = _z(z)
@@ -343,7 +344,7 @@ def dleaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
 
     Used in
     -------
-    :doc:`/book/ch3_chain_rule`
+    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch8_isometry`
     """
     a = check_nonnegative(alpha, "alpha")
     x = _z(z)
@@ -606,7 +607,8 @@ class Activation:
 
     Used in
     -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
+    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
+    :doc:`/book/ch8_isometry`
     """
 
     name: str

@@ -215,7 +215,10 @@ class WideSignals:
 
     @property
     def ratio(self) -> NDArray[np.float64]:
-        r"""Shape (n_networks, L - 1): :math:`\overline{(\delta^{(l)})^2} / \overline{(\delta^{(l+1)})^2}`, l = 1..L-1."""
+        r"""The per-layer gradient ratios :math:`\overline{(\delta^{(l)})^2} / \overline{(\delta^{(l+1)})^2}`, l = 1..L-1.
+
+        One row per network, shape (n_networks, L - 1); mean-field theory predicts :math:`\chi_1`.
+        """
         return self.delta2[:, :-1] / self.delta2[:, 1:]
 
 

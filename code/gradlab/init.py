@@ -25,7 +25,8 @@ Used in
 (``standard``, the default of :func:`gradlab.mlp.init_network`), :doc:`/book/ch4_sigmoid_derivative`
 (what the schemes draw), :doc:`/book/ch5_exploding` (``he_normal`` and :func:`variance`) and
 :doc:`/book/ch6_variance` (:func:`variance` of every scheme; ``standard``, ``xavier_uniform``,
-``xavier_normal`` and ``he_normal`` networks).
+``xavier_normal`` and ``he_normal`` networks) and :doc:`/book/ch8_isometry` (``orthogonal`` against
+Gaussian weights).
 """
 
 from __future__ import annotations
@@ -347,6 +348,10 @@ def orthogonal(
     ndarray of float64, shape (n_out, n_in)
         Orthonormal columns (tall or square) or rows (wide), times ``gain``.
         Per-entry variance ``gain**2 / max(n_in, n_out)``.
+
+    Used in
+    -------
+    :doc:`/book/ch8_isometry`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     generator = check_rng(rng, "rng")

@@ -14,7 +14,8 @@ The book's conventions, used everywhere:
 Used in
 -------
 :doc:`/book/ch2_notation` (the forward pass), :doc:`/book/ch3_chain_rule` (the backward pass), and
-the experiments of :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding` and :doc:`/book/ch6_variance`.
+the experiments of :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance` and
+:doc:`/book/ch8_isometry`.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def init_network(
     Used in
     -------
     :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`
+    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`, :doc:`/book/ch8_isometry`
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise TypeError(f"sizes must be a sequence of layer widths (n_0, ..., n_L), got {type(sizes).__name__}")

@@ -11,7 +11,7 @@ Used in
 -------
 every chapter: :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
 :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`,
-:doc:`/book/ch7_mean_field`.
+:doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ __all__ = [
 #: Okabe–Ito colours, most distinct first (yellow last, as it is weak on white).
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
-#: Colour map for heat maps: cividis is monotone in lightness and readable with every common
-#: colour-vision deficiency (Nuñez, Anderton & Renslow 2018).
+#: The colour map of heat maps, cividis, which is monotone in lightness and readable with every
+#: common colour-vision deficiency (Nuñez, Anderton & Renslow 2018).
 SEQUENTIAL_CMAP: str = "cividis"
 
 RC: dict[str, object] = {
@@ -76,7 +76,8 @@ def style() -> Iterator[None]:
 
     Used in
     -------
-    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`, :doc:`/book/ch7_mean_field`
+    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`,
+    :doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`
     """
     with matplotlib.rc_context(RC):
         yield
@@ -87,7 +88,8 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float 
 
     Used in
     -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`, :doc:`/book/ch7_mean_field`
+    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`,
+    :doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`
     """
     nrows = check_positive_int(nrows, "nrows")
     ncols = check_positive_int(ncols, "ncols")

@@ -42,7 +42,8 @@ nonlinear dynamics of learning in deep linear neural networks".
 Used in
 -------
 :doc:`/book/ch7_mean_field` (the maps, their fixed points, :math:`\chi_1`, the phase diagram and
-the depth scales).
+the depth scales) and :doc:`/book/ch8_isometry` (the critical line parametrised by :math:`q^*`,
+and the input-output Jacobian).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ __all__ = [
 Array = NDArray[np.float64]
 ActivationLike = str | activations.Activation
 
-#: Default number of quadrature nodes: 40 panels of 16 Gauss–Legendre nodes.
+#: The default number of quadrature nodes, 40 panels of 16 Gauss–Legendre nodes each.
 N_NODES: int = 640
 
 # The rule integrates over xi in [-CUT, CUT]. The Gaussian mass outside is
@@ -466,7 +467,7 @@ def fixed_point_q(activation: ActivationLike, sigma_w2: float, sigma_b2: float) 
 
     Used in
     -------
-    :doc:`/book/ch7_mean_field`
+    :doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     return _fixed_point_q(act, sw2, sb2)
@@ -857,7 +858,7 @@ def critical_sigma_w2(activation: ActivationLike, sigma_b2: float) -> float:
 
     Used in
     -------
-    :doc:`/book/ch7_mean_field`
+    :doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`
     """
     act = activations.get(activation)
     sb2 = check_nonnegative(sigma_b2, "sigma_b2")
@@ -914,6 +915,9 @@ def input_output_jacobian(net: mlp.Network, x: ArrayLike) -> NDArray[np.floating
     ValueError
         If ``x`` is not one-dimensional of length :math:`n_0`, or not finite.
 
+    Used in
+    -------
+    :doc:`/book/ch8_isometry`
     """
     if not isinstance(net, mlp.Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
