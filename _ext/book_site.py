@@ -1,6 +1,6 @@
 """Sphinx extension: make the built site work offline and load without console errors.
 
-Loaded by ``_config.yml`` (``sphinx.local_extensions``). It does three things
+Loaded by ``_config.yml`` (``sphinx.local_extensions``). It does four things
 that Jupyter Book 1 cannot be configured to do (and one repair):
 
 * **MathJax from the site itself.** The MathJax 3 files shipped in the PyPI
@@ -12,6 +12,11 @@ that Jupyter Book 1 cannot be configured to do (and one repair):
   Sphinx 7.4 it emits its configuration script twice, and the second copy
   fails with "THEBE_JS_URL has already been declared". The book has no
   live-code buttons, so its scripts are removed from every page.
+* **A complete root page.** sphinx-external-toc writes ``index.html`` as a
+  bare ``<meta http-equiv="Refresh">`` line. With no ``<link rel="icon">``
+  Chromium may ask for ``/favicon.ico`` before it follows the redirect (the
+  browser test saw that 404 in one run of three); the page is rewritten as a
+  small HTML document with the book's title, favicon and a link.
 * **Exercises and theorems with code links.** sphinx-codeautolink crashes on
   the untitled sections inside sphinx-exercise and sphinx-proof blocks; see
   :func:`guard_codeautolink_sections`.
@@ -96,10 +101,38 @@ def guard_codeautolink_sections() -> None:
     CodeBlockAnalyser.depart_section = depart_section
 
 
+REDIRECT = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="icon" href="{favicon}">
+<meta http-equiv="Refresh" content="0; url={target}">
+</head>
+<body><p><a href="{target}">{title}</a></p></body>
+</html>
+"""
+
+
+def complete_root_redirect(app: Sphinx, exc: Exception | None) -> None:
+    """Replace sphinx-external-toc's one-line ``index.html`` redirect with a full page."""
+    index = Path(app.outdir) / "index.html"
+    if exc is not None or app.builder.format != "html" or not index.exists():
+        return
+    text = index.read_text(encoding="utf-8").strip()
+    if not (text.startswith('<meta http-equiv="Refresh"') and "url=" in text):
+        return  # not the generated redirect: leave a real index page alone
+    target = text.split("url=", 1)[1].split('"', 1)[0]
+    favicon = f"_static/{Path(app.config.html_favicon).name}" if app.config.html_favicon else "data:,"
+    index.write_text(REDIRECT.format(title=app.config.html_title, favicon=favicon, target=target), encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     guard_codeautolink_sections()
     mathjax_source()  # fail at start-up, not at the end, if the package is missing
     app.connect("config-inited", use_local_mathjax)
     app.connect("build-finished", copy_mathjax)
+    # after sphinx-external-toc's handler (default priority 500), which writes the redirect
+    app.connect("build-finished", complete_root_redirect, priority=900)
     app.connect("html-page-context", drop_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
