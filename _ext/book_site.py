@@ -15,8 +15,10 @@ that Jupyter Book 1 cannot be configured to do (and one repair):
 * **A complete root page.** sphinx-external-toc writes ``index.html`` as a
   bare ``<meta http-equiv="Refresh">`` line. With no ``<link rel="icon">``
   Chromium may ask for ``/favicon.ico`` before it follows the redirect (the
-  browser test saw that 404 in one run of three); the page is rewritten as a
-  small HTML document with the book's title, favicon and a link.
+  browser test saw that 404 in one run of three), and a real icon file is
+  aborted half-loaded when the redirect fires (seen in the next run). The page
+  is rewritten as a small HTML document with the book's title, a link, and an
+  empty inline icon (``data:,``), so it requests nothing at all.
 * **Exercises and theorems with code links.** sphinx-codeautolink crashes on
   the untitled sections inside sphinx-exercise and sphinx-proof blocks; see
   :func:`guard_codeautolink_sections`.
@@ -106,7 +108,7 @@ REDIRECT = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
-<link rel="icon" href="{favicon}">
+<link rel="icon" href="data:,">
 <meta http-equiv="Refresh" content="0; url={target}">
 </head>
 <body><p><a href="{target}">{title}</a></p></body>
@@ -123,8 +125,7 @@ def complete_root_redirect(app: Sphinx, exc: Exception | None) -> None:
     if not (text.startswith('<meta http-equiv="Refresh"') and "url=" in text):
         return  # not the generated redirect: leave a real index page alone
     target = text.split("url=", 1)[1].split('"', 1)[0]
-    favicon = f"_static/{Path(app.config.html_favicon).name}" if app.config.html_favicon else "data:,"
-    index.write_text(REDIRECT.format(title=app.config.html_title, favicon=favicon, target=target), encoding="utf-8")
+    index.write_text(REDIRECT.format(title=app.config.html_title, target=target), encoding="utf-8")
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

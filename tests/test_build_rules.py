@@ -53,10 +53,11 @@ def test_good_page_builds(tmp_path: Path) -> None:
     result = build(tmp_path, GOOD)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "The answer is" in (tmp_path / "_build" / "html" / "page.html").read_text()
-    # The root redirect is a whole page with the favicon (_ext/book_site.py), so a browser
-    # never asks for a missing /favicon.ico.
+    # The root redirect is a whole page whose icon is inline (_ext/book_site.py): a browser
+    # neither asks for a missing /favicon.ico nor starts a request the redirect would abort.
     root = (tmp_path / "_build" / "html" / "index.html").read_text()
-    assert '<link rel="icon" href="_static/favicon.svg">' in root
+    assert '<link rel="icon" href="data:,">' in root
+    assert "src=" not in root and "stylesheet" not in root
     assert 'content="0; url=page.html"' in root and "<title>" in root
 
 
