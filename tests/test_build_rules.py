@@ -78,3 +78,15 @@ def test_warning_printed_by_a_cell_fails_the_build(tmp_path: Path) -> None:
     result = build(tmp_path, body)
     assert result.returncode != 0
     assert "stderr was found in the cell outputs" in result.stdout + result.stderr
+
+
+def test_figure_captions_hold_no_citations() -> None:
+    # A {cite} role in a figure caption breaks the PDF: LaTeX moves the caption into the list
+    # of figures and stops with "Argument of \Hy@tempa has an extra }" (chapter 7 did, once).
+    offenders = [
+        f"{page.name}:{n}"
+        for page in sorted((ROOT / "book").glob("*.md"))
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1)
+        if line.strip().startswith("caption:") and "{cite" in line
+    ]
+    assert not offenders, f"figure captions with a citation (write the authors' names instead): {offenders}"
