@@ -378,11 +378,7 @@ def squared_singular_values(net: mlp.Network, x: ArrayLike, depths: Sequence[int
     -------
     :doc:`/book/ch8_isometry`
     """
-    if not isinstance(net, mlp.Network):
-        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
-    xv = check_finite(as_array(x, "x"), "x")
-    if xv.shape != (net.sizes[0],):
-        raise ValueError(f"x must be one input of shape (n_0,) = ({net.sizes[0]},), got {xv.shape}")
+    xv = theory.check_one_input(net, x)
     if isinstance(depths, (str, bytes)) or not isinstance(depths, Sequence) or len(depths) == 0:
         raise ValueError(f"depths must be a non-empty sequence of layer numbers, got {depths!r}")
     wanted = {check_positive_int(d, f"depths[{i}]") for i, d in enumerate(depths)}

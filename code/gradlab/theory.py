@@ -887,6 +887,19 @@ def critical_sigma_w2(activation: ActivationLike, sigma_b2: float) -> float:
 # ---------------------------------------------------------------------------
 
 
+def check_one_input(net: mlp.Network, x: ArrayLike) -> NDArray[np.floating[Any]]:
+    """``x`` as one finite input of ``net``, shape (n_0,), or a TypeError/ValueError naming the problem.
+
+    Shared by the functions that differentiate a network at a single point.
+    """
+    if not isinstance(net, mlp.Network):
+        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
+    xv = check_finite(as_array(x, "x"), "x")
+    if xv.shape != (net.sizes[0],):
+        raise ValueError(f"x must be one input of shape (n_0,) = ({net.sizes[0]},), got {xv.shape}")
+    return xv
+
+
 def input_output_jacobian(net: mlp.Network, x: ArrayLike) -> NDArray[np.floating[Any]]:
     r"""Jacobian :math:`J = \partial a^{(L)} / \partial x` of a network at one input.
 
@@ -919,11 +932,7 @@ def input_output_jacobian(net: mlp.Network, x: ArrayLike) -> NDArray[np.floating
     -------
     :doc:`/book/ch8_isometry`
     """
-    if not isinstance(net, mlp.Network):
-        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
-    xv = check_finite(as_array(x, "x"), "x")
-    if xv.shape != (net.sizes[0],):
-        raise ValueError(f"x must be one input of shape (n_0,) = ({net.sizes[0]},), got {xv.shape}")
+    xv = check_one_input(net, x)
     fwd = mlp.forward(net, xv[None, :])
     # Row scaling by g'(z) is diag(g'(z)) @ (W J) without forming the diagonal matrix.
     J = net.W[1] * net.g(1).dg(fwd.z[1][0])[:, None]
