@@ -106,6 +106,9 @@ def test_wide_network_signals_is_seeded_and_matches_chi1() -> None:
     [
         (dict(q_in=0.01), ValueError, "q_in must exceed sigma_b2"),
         (dict(c_in=1.5), ValueError, r"c_in must be a correlation in \[-1, 1\]"),
+        (dict(c_in="x"), TypeError, "c_in must be a number"),
+        (dict(c_in=[0.1, 0.2]), ValueError, "c_in must be 0-dimensional"),
+        (dict(c_in=float("nan")), ValueError, "c_in"),
         (dict(c_in=-1.0), ValueError, "c_in = -1.0 cannot be reached"),
         (dict(n_inputs=1), ValueError, "n_inputs must be"),
         (dict(width=10, n_inputs=16), ValueError, "width must be at least n_inputs"),

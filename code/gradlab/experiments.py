@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import activations, theory
-from ._validate import check_finite, check_nonnegative, check_positive, check_positive_int, check_rng
+from ._validate import as_array, check_finite, check_nonnegative, check_positive, check_positive_int, check_rng
 from .data import Dataset
 from .mlp import Network, backward, forward, init_network, loss_and_gradients
 from .train import accuracy, train_sgd
@@ -263,7 +263,7 @@ def wide_network_signals(
     sw2 = check_positive(sigma_w2, "sigma_w2")
     sb2 = check_nonnegative(sigma_b2, "sigma_b2")
     q_in = check_positive(q_in, "q_in")
-    c_in = float(check_finite(np.asarray(c_in, dtype=np.float64), "c_in"))
+    c_in = float(check_finite(as_array(c_in, "c_in", ndim=0), "c_in"))
     n = check_positive_int(width, "width")
     L = check_positive_int(depth, "depth", minimum=2)
     B = check_positive_int(n_inputs, "n_inputs", minimum=2)
