@@ -17,14 +17,6 @@ All functions
   no numpy floating-point warning; values that underflow to 0 in the tails
   are the correct answer, so not even an underflow is signalled there;
 * propagate NaN (NaN in, NaN out).
-
-Used in
--------
-Every chapter's networks: :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`,
-:doc:`/book/ch3_chain_rule` (a gradient check of every activation),
-:doc:`/book/ch4_sigmoid_derivative` (the slopes g′ themselves), :doc:`/book/ch5_exploding` and
-:doc:`/book/ch6_variance` (tanh, ReLU, linear and leaky ReLU), and the Jacobian spectra of
-:doc:`/book/ch8_isometry` (linear, tanh, ReLU, leaky ReLU).
 """
 
 from __future__ import annotations
@@ -115,11 +107,6 @@ def sigmoid(z: ArrayLike) -> FloatArray:
     Notes
     -----
     Uses :func:`scipy.special.expit`, which never overflows ``exp(-z)``.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     x = _z(z)
     return np.asarray(expit(x), dtype=x.dtype)
@@ -149,11 +136,6 @@ def dsigmoid(z: ArrayLike) -> FloatArray:
     because ``1 - sigma(z)`` rounds to exactly 0 once ``z > 37``, whereas this
     form keeps full relative accuracy in both tails (``sigma'(50) ~ 1.9e-22``
     rather than 0) and needs a single exponential.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     x = _z(z)
     return np.asarray(_sigmoid_slope(x), dtype=x.dtype)
@@ -194,10 +176,6 @@ def tanh(z: ArrayLike) -> FloatArray:
     -------
     ndarray, shape (...)
         Values in ``[-1, 1]``.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`
     """
     x = _z(z)
     return np.asarray(np.tanh(x), dtype=x.dtype)
@@ -222,10 +200,6 @@ def dtanh(z: ArrayLike) -> FloatArray:
     Computed as ``4 sigma(2z) sigma(-2z)`` (equal to ``1 - tanh^2``) because
     ``1 - tanh^2`` cancels to exactly 0 for ``|z| > 19`` while the true slope
     is still ~1e-16; the sigmoid form keeps relative accuracy in the tails.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`
     """
     x = _z(z)
     return np.asarray(4 * _sigmoid_slope(2 * x), dtype=x.dtype)
@@ -248,10 +222,6 @@ def relu(z: ArrayLike) -> FloatArray:
     Returns
     -------
     ndarray, shape (...)
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     x = _z(z)
     return np.asarray(np.maximum(x, 0), dtype=x.dtype)
@@ -273,10 +243,6 @@ def drelu(z: ArrayLike) -> FloatArray:
     -------
     ndarray, shape (...)
         Values in ``{0, 1}``.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     x = _z(z)
     # x > 0 is False at 0 (the convention above). A comparison is ten times
@@ -308,10 +274,6 @@ def leaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
     ------
     TypeError, ValueError
         If ``alpha`` is not a finite real number ``>= 0``.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch6_variance`, :doc:`/book/ch8_isometry`
     """
     a = check_nonnegative(alpha, "alpha")
     x = _z(z)
@@ -341,10 +303,6 @@ def dleaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
     -------
     ndarray, shape (...)
         Values in ``{alpha, 1}``.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch8_isometry`
     """
     a = check_nonnegative(alpha, "alpha")
     x = _z(z)
@@ -367,11 +325,6 @@ def linear(z: ArrayLike) -> FloatArray:
     -------
     ndarray, shape (...)
         A copy of ``z``, so writing into the result never changes the input.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch5_exploding`
     """
     return _z(z).copy()
 
@@ -387,11 +340,6 @@ def dlinear(z: ArrayLike) -> FloatArray:
     -------
     ndarray, shape (...)
         Ones (NaN where ``z`` is NaN).
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch5_exploding`
     """
     x = _z(z)
     return _keep_nan(np.ones_like(x), x)
@@ -425,10 +373,6 @@ def softplus(z: ArrayLike) -> FloatArray:
     Spelled out rather than calling ``logaddexp`` because the latter raises
     an "invalid value" warning on NaN input. Underflow of ``e^{-|z|}`` to 0
     is the correct answer in the tails, so that warning is silenced.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
     x = _z(z)
     with np.errstate(under="ignore"):
@@ -448,10 +392,6 @@ def dsoftplus(z: ArrayLike) -> FloatArray:
     -------
     ndarray, shape (...)
         Values in ``[0, 1]``.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
     return sigmoid(z)
 
@@ -480,10 +420,6 @@ def gelu(z: ArrayLike) -> FloatArray:
     Notes
     -----
     :math:`\Phi` is :func:`scipy.special.ndtr`, not the tanh approximation.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
     x = _z(z)
     # -inf * Phi(-inf) = -inf * 0 is NaN; the limit is 0, reached by using 0.
@@ -507,10 +443,6 @@ def dgelu(z: ArrayLike) -> FloatArray:
     ndarray, shape (...)
         About ``[-0.13, 1.13]``; tends to 0 as ``z -> -inf`` and 1 as
         ``z -> +inf``.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
     x = _z(z)
     xc = np.clip(x, -_PHI_CLIP, _PHI_CLIP)
@@ -546,10 +478,6 @@ def selu(z: ArrayLike) -> FloatArray:
     -----
     ``expm1`` is evaluated on ``min(z, 0)`` so the discarded positive branch
     never overflows, and ``expm1`` keeps accuracy for small ``|z|``.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
     x = _z(z)
     with np.errstate(under="ignore"):  # e^z -> 0 for z << 0 is correct
@@ -574,10 +502,6 @@ def dselu(z: ArrayLike) -> FloatArray:
     -------
     ndarray, shape (...)
         Values in ``(0, lambda * alpha]``.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
     x = _z(z)
     with np.errstate(under="ignore"):  # e^z -> 0 for z << 0 is correct
@@ -604,11 +528,6 @@ class Activation:
         ``g'(z)``, elementwise, shape ``(...) -> (...)``.
 
     Calling the object applies ``g``: ``get("tanh")(z) == tanh(z)``.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch8_isometry`
     """
 
     name: str
@@ -658,10 +577,6 @@ def get(name: str | Activation) -> Activation:
     ValueError
         If ``name`` is not a registered activation; the message lists the
         valid names.
-
-    Used in
-    -------
-    :doc:`/book/ch2_notation`
     """
     if isinstance(name, Activation):
         return name

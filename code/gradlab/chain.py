@@ -11,10 +11,6 @@ r"""The seed note's network: one unit per layer, so the chain rule is a product 
 
 Each factor is returned separately so a chapter can print them next to each
 other and show which one makes the product small or large.
-
-Used in
--------
-:doc:`/book/ch3_chain_rule`, :doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -51,10 +47,6 @@ class ChainFactors:
         :math:`\partial L/\partial a^{(L)} = a^{(L)} - y`.
     loss : float
         :math:`L = \tfrac12 (a^{(L)} - y)^2`.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch5_exploding`
     """
 
     a: tuple[float, ...]
@@ -118,10 +110,6 @@ def scalar_chain(
         Input :math:`a^{(0)}` and target.
     activation : str or Activation
         :math:`g`, used in every layer (including the last, as in the seed note).
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`, :doc:`/book/ch5_exploding`
     """
     w_arr = check_finite(as_array(w, "w", ndim=1), "w")
     if w_arr.size < 1:

@@ -3,10 +3,6 @@
 Nothing is downloaded: the digits (1,797 images of 64 pixels, 10 classes)
 ship inside scikit-learn; the synthetic sets are drawn from a seeded
 generator.
-
-Used in
--------
-:doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch7_mean_field`.
 """
 
 from __future__ import annotations
@@ -32,10 +28,6 @@ class Dataset:
         Inputs, one example per row.
     y_train, y_test : numpy.ndarray
         Class labels 0..K-1 (or regression targets of shape (n, 1)).
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
     """
 
     X_train: NDArray[np.float64]
@@ -72,10 +64,6 @@ def digits(*, test_fraction: float = 0.25, rng: np.random.Generator | int = 0) -
     Each pixel is centred and scaled with the *training* mean and standard
     deviation (pixels that are constant in the training set, the always-blank
     corners, are only centred), so no test information leaks into training.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch7_mean_field`
     """
     from sklearn.datasets import load_digits  # imported lazily: only this function needs scikit-learn
 

@@ -1,9 +1,4 @@
 r"""The book's measurements, one function each, so a chapter shows the idea and a test re-runs it.
-
-Used in
--------
-:doc:`/book/ch1_what` (layer speeds at initialisation), :doc:`/book/ch5_exploding` (float32
-overflow) and :doc:`/book/ch7_mean_field` (signals in wide random networks, trainability).
 """
 
 from __future__ import annotations
@@ -47,10 +42,6 @@ class LayerSpeeds:
     bound : numpy.ndarray
         Shape (n_seeds, L - 1): :math:`\max_u g'(u)\,\|W^{(l+1)}\|_2`, which no per-example
         ratio can exceed.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`
     """
 
     sizes: tuple[int, ...]
@@ -90,10 +81,6 @@ def layer_speeds(
     ``network`` is passed to :func:`gradlab.mlp.init_network` (``hidden``,
     ``init``, ``gain``, ``std``, ``bias_std``, ...). The gradient is that of
     the mean loss over all rows of ``X``.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`
     """
     seeds = list(seeds)
     if len(seeds) < 2:
@@ -130,10 +117,6 @@ class OverflowReport:
         :math:`L = \tfrac12\|a^{(L)}\|^2/B`.
     float32_grad_finite : bool
         Whether every float32 gradient entry is finite.
-
-    Used in
-    -------
-    :doc:`/book/ch5_exploding`
     """
 
     log10_max_abs_z: NDArray[np.float64]
@@ -149,10 +132,6 @@ def _first(mask: Iterable[bool]) -> int | None:
 
 def float32_overflow(net: Network, x: ArrayLike) -> OverflowReport:
     """Run ``net`` (any float dtype) in float64 and in float32 and find where float32 overflows.
-
-    Used in
-    -------
-    :doc:`/book/ch5_exploding`
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
@@ -202,10 +181,6 @@ class WideSignals:
         and the B inputs k that start at :math:`q^*`, for a standard normal
         :math:`\partial L/\partial a^{(L)}`. Mean-field theory predicts that it grows by
         :math:`\chi_1` per layer from the output towards the input.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
 
     q: NDArray[np.float64]
@@ -254,10 +229,6 @@ def wide_network_signals(
         (:math:`c_\text{in} q^*` must lie within :math:`q^* - 2\sigma_b^2` of :math:`\sigma_b^2`),
         if ``n_inputs < 2`` or ``width < n_inputs + 1``, plus the errors of
         :func:`gradlab.theory.fixed_point_q`.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
     act = activations.get(activation)
     sw2 = check_positive(sigma_w2, "sigma_w2")
@@ -329,10 +300,6 @@ def trainability(
     -------
     numpy.ndarray
         Shape (len(depths), len(sigma_w2s)): test accuracy in [0, 1].
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a gradlab.data.Dataset, got {type(dataset).__name__}")

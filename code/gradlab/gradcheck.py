@@ -8,10 +8,6 @@ analytic gradient agrees to a relative error of about :math:`10^{-8}` or better,
 a wrong one typically to no better than :math:`10^{-2}`.
 
 Public so that readers can check their own backward passes.
-
-Used in
--------
-:doc:`/book/ch3_chain_rule`, and the test suite (every activation × loss).
 """
 
 from __future__ import annotations
@@ -32,10 +28,6 @@ def numerical_gradient(f: Callable[[NDArray[np.float64]], float], x: ArrayLike, 
     """Central-difference gradient of a scalar function ``f`` at ``x`` (any shape).
 
     ``f`` is called with a float64 array of ``x``'s shape; ``x`` itself is not modified.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
@@ -59,10 +51,6 @@ def relative_error(analytic: ArrayLike, numeric: ArrayLike) -> float:
 
     Scale-free, so the same threshold serves a gradient of size 1e-9 (deep in a
     vanishing network) and one of size 1e3.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
     a = as_array(analytic, "analytic")
     n = as_array(numeric, "numeric")
@@ -86,10 +74,6 @@ class GradCheckRow:
         Relative error of the analytic gradient, see :func:`relative_error`.
     max_abs_error : float
         Largest absolute difference of one entry.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
 
     layer: int
@@ -101,10 +85,6 @@ class GradCheckRow:
 @dataclass(frozen=True)
 class GradCheckReport:
     """Per-parameter relative errors of back-propagation against central differences.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
 
     rows: tuple[GradCheckRow, ...]
@@ -124,10 +104,6 @@ def check_network(net: Network, x: ArrayLike, y: ArrayLike, loss: Any = "mse", *
 
     Runs in float64 on a copy of ``net``; cost is two forward passes per
     parameter, so use a small network.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")

@@ -18,15 +18,6 @@ Conventions shared by every scheme:
   ``gain**2``): with the same seed, ``gain=2`` gives exactly twice the
   ``gain=1`` matrix. ``gain = sqrt(2)`` turns Xavier or orthogonal into a
   ReLU-friendly scheme; the He schemes already include that factor.
-
-Used in
--------
-:doc:`/book/ch1_what` (``lecun_normal``), :doc:`/book/ch2_notation` and :doc:`/book/ch3_chain_rule`
-(``standard``, the default of :func:`gradlab.mlp.init_network`), :doc:`/book/ch4_sigmoid_derivative`
-(what the schemes draw), :doc:`/book/ch5_exploding` (``he_normal`` and :func:`variance`) and
-:doc:`/book/ch6_variance` (:func:`variance` of every scheme; ``standard``, ``xavier_uniform``,
-``xavier_normal`` and ``he_normal`` networks) and :doc:`/book/ch8_isometry` (``orthogonal`` against
-Gaussian weights).
 """
 
 from __future__ import annotations
@@ -115,10 +106,6 @@ def normal(
     TypeError, ValueError
         On a non-integer or non-positive size, a negative or non-finite
         ``std``, a non-positive or non-finite ``gain``, or a bad ``rng``.
-
-    Used in
-    -------
-    :doc:`/book/ch4_sigmoid_derivative`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     std = check_nonnegative(std, "std")
@@ -150,10 +137,6 @@ def standard(
     -------
     ndarray of float64, shape (n_out, n_in)
         Entries in ``[-gain/sqrt(n_in), gain/sqrt(n_in))``.
-
-    Used in
-    -------
-    :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _uniform(1.0 / math.sqrt(n_in), n_in, n_out, rng)
@@ -185,10 +168,6 @@ def xavier_uniform(
     -------
     ndarray of float64, shape (n_out, n_in)
         Entries in ``[-a, a)``.
-
-    Used in
-    -------
-    :doc:`/book/ch4_sigmoid_derivative`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _uniform(math.sqrt(6.0 / (n_in + n_out)), n_in, n_out, rng)
@@ -216,10 +195,6 @@ def xavier_normal(
     Returns
     -------
     ndarray of float64, shape (n_out, n_in)
-
-    Used in
-    -------
-    :doc:`/book/ch4_sigmoid_derivative`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _normal(math.sqrt(2.0 / (n_in + n_out)), n_in, n_out, rng)
@@ -275,10 +250,6 @@ def he_normal(
     Returns
     -------
     ndarray of float64, shape (n_out, n_in)
-
-    Used in
-    -------
-    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _normal(math.sqrt(2.0 / n_in), n_in, n_out, rng)
@@ -306,10 +277,6 @@ def lecun_normal(
     Returns
     -------
     ndarray of float64, shape (n_out, n_in)
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     return gain * _normal(math.sqrt(1.0 / n_in), n_in, n_out, rng)
@@ -348,10 +315,6 @@ def orthogonal(
     ndarray of float64, shape (n_out, n_in)
         Orthonormal columns (tall or square) or rows (wide), times ``gain``.
         Per-entry variance ``gain**2 / max(n_in, n_out)``.
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
     n_in, n_out, gain = _check(n_in, n_out, gain)
     generator = check_rng(rng, "rng")
@@ -399,10 +362,6 @@ def get(name: str) -> Initialiser:
     ValueError
         If ``name`` is not a registered scheme; the message lists the valid
         names.
-
-    Used in
-    -------
-    :doc:`/book/ch4_sigmoid_derivative`
     """
     return lookup(INITIALISERS, name, "initialiser")
 
@@ -449,10 +408,6 @@ def variance(name: str, n_in: int, n_out: int, *, gain: float = 1.0, std: float 
         If ``std`` is given a value other than 1.0 for a scheme other than
         ``"normal"`` (it would be silently ignored by that scheme), plus the
         errors of :func:`get` and of the schemes' arguments.
-
-    Used in
-    -------
-    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`
     """
     get(name)
     n_in, n_out, gain = _check(n_in, n_out, gain)

@@ -20,10 +20,6 @@ A. M. Saxe, J. L. McClelland, S. Ganguli (2014), "Exact solutions to the
 nonlinear dynamics of learning in deep linear neural networks".
 J. Pennington, S. S. Schoenholz, S. Ganguli (2017), "Resurrecting the
 sigmoid in deep learning through dynamical isometry: theory and practice".
-
-Used in
--------
-:doc:`/book/ch8_isometry`
 """
 
 from __future__ import annotations
@@ -107,10 +103,6 @@ def derivative_moments(activation: ActivationLike, q_star: float) -> tuple[float
     TypeError, ValueError
         If ``activation`` is not an activation or ``q_star`` is not a finite
         number ``> 0``.
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
     act = activations.get(activation)
     q = check_positive(q_star, "q_star")
@@ -162,10 +154,6 @@ def critical_point(activation: ActivationLike, q_star: float) -> tuple[float, fl
         :math:`g(0) = 1/2` keeps :math:`\mathbb E[g^2]` large).
     TypeError
         If ``activation`` is not an activation or ``q_star`` not a number.
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
     act = activations.get(activation)
     q = check_positive(q_star, "q_star")
@@ -217,10 +205,6 @@ def jacobian_variance_slope(activation: ActivationLike, q_star: float, weights: 
     ------
     TypeError, ValueError
         On a bad activation, ``q_star`` or ``weights``.
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
     w = _check_weights(weights)
     mu1, mu2 = derivative_moments(activation, q_star)
@@ -261,10 +245,6 @@ def linear_gaussian_variance(width: int, depth: int) -> Array:
     ------
     TypeError, ValueError
         If ``width`` or ``depth`` is not a positive integer.
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
     n = check_positive_int(width, "width")
     depth = check_positive_int(depth, "depth")
@@ -318,10 +298,6 @@ def critical_network(
     TypeError, ValueError
         As :func:`critical_point`, plus a bad ``width``, ``depth``, ``weights``
         or ``rng``.
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
     act = activations.get(activation)
     w = _check_weights(weights)
@@ -373,10 +349,6 @@ def squared_singular_values(net: mlp.Network, x: ArrayLike, depths: Sequence[int
     ValueError
         If ``x`` has the wrong shape or is not finite, ``depths`` is empty,
         or a depth lies outside ``1..net.L``.
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
     xv = theory.check_one_input(net, x)
     if isinstance(depths, (str, bytes)) or not isinstance(depths, Sequence) or len(depths) == 0:
@@ -432,10 +404,6 @@ def linear_teacher(
     TypeError, ValueError
         If a size is not a positive integer, ``n_samples < n_in``, or ``rng``
         is bad.
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
     n_in = check_positive_int(n_in, "n_in")
     n_out = check_positive_int(n_out, "n_out")
@@ -464,10 +432,6 @@ class LinearRun:
         not finite); training stopped there.
     network : gradlab.mlp.Network
         The trained network (a copy; the input network is untouched).
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
 
     loss: Array
@@ -530,10 +494,6 @@ def train_deep_linear(
     ValueError
         If the network is not linear or has a non-zero bias, the shapes of
         ``X`` and ``Y`` do not fit it, or a number is out of range.
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
     if not isinstance(net, mlp.Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")

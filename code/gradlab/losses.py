@@ -2,11 +2,6 @@
 
 Both losses average over the batch (rows), so their gradients carry the
 factor ``1/B``; the backward pass then *sums* over rows and the two agree.
-
-Used in
--------
-:doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-:doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -52,10 +47,6 @@ def mse(a: ArrayLike, y: ArrayLike) -> float:
         Network output :math:`a^{(L)}`, one row per example.
     y : array, shape (B, n_L)
         Targets.
-
-    Used in
-    -------
-    :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
     """
     a, y = _pair(a, y)
     return float(0.5 * np.sum((a - y) ** 2) / a.shape[0])
@@ -63,10 +54,6 @@ def mse(a: ArrayLike, y: ArrayLike) -> float:
 
 def dmse(a: ArrayLike, y: ArrayLike) -> NDArray[np.floating]:
     r""":math:`\partial L/\partial a^{(L)} = (a - y)/B`, shape (B, n_L).
-
-    Used in
-    -------
-    :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
     """
     a, y = _pair(a, y)
     return (a - y) / a.shape[0]
@@ -74,10 +61,6 @@ def dmse(a: ArrayLike, y: ArrayLike) -> NDArray[np.floating]:
 
 def one_hot(labels: ArrayLike, n_classes: int) -> NDArray[np.float64]:
     """Rows of the identity: ``one_hot([2, 0], 3) == [[0,0,1],[1,0,0]]``.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
     n_classes = check_positive_int(n_classes, "n_classes")
     lab = np.asarray(labels)
@@ -114,11 +97,6 @@ def softmax_cross_entropy(z: ArrayLike, y: ArrayLike) -> float:
         Logits (the output layer's activation must be ``linear``).
     y : array, shape (B,) of int, or (B, K)
         Class labels, or one-hot / probability rows.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch5_exploding`
     """
     z = check_finite(as_array(z, "z", ndim=2), "z")
     t = _targets(z, y)
@@ -127,10 +105,6 @@ def softmax_cross_entropy(z: ArrayLike, y: ArrayLike) -> float:
 
 def dsoftmax_cross_entropy(z: ArrayLike, y: ArrayLike) -> NDArray[np.floating]:
     r""":math:`\partial L/\partial z = (\operatorname{softmax}(z) - y)/B`, shape (B, K).
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch5_exploding`
     """
     z = check_finite(as_array(z, "z", ndim=2), "z")
     t = _targets(z, y)
@@ -149,10 +123,6 @@ class Loss:
         ``value(a, y)``, the loss averaged over the batch.
     grad : Callable
         ``grad(a, y)``, its gradient with respect to ``a``, shape of ``a``.
-
-    Used in
-    -------
-    :doc:`/book/ch3_chain_rule`
     """
 
     name: str

@@ -10,12 +10,6 @@ The book's conventions, used everywhere:
 * every per-layer quantity is a ``dict`` keyed by the layer number, so
   ``net.W[1]`` is :math:`W^{(1)}` and ``fwd.a[0]`` is :math:`x`: the code
   indexes exactly like the maths.
-
-Used in
--------
-:doc:`/book/ch2_notation` (the forward pass), :doc:`/book/ch3_chain_rule` (the backward pass), and
-the experiments of :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance` and
-:doc:`/book/ch8_isometry`.
 """
 
 from __future__ import annotations
@@ -49,11 +43,6 @@ class Network:
         :math:`g` of layers 1..L-1.
     output : Activation
         Activation of layer L (``linear`` for softmax cross-entropy).
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch5_exploding`
     """
 
     W: dict[int, Array]
@@ -121,10 +110,6 @@ class Forward:
         ``a[l]`` is :math:`a^{(l)}`, shape (B, n_l), for l = 0..L; ``a[0]`` is the input.
     z : dict[int, numpy.ndarray]
         ``z[l]`` is :math:`z^{(l)}`, shape (B, n_l), for l = 1..L.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
     """
 
     a: dict[int, Array]
@@ -150,10 +135,6 @@ class Gradients:
         ``norms["W"]`` holds :math:`\|\partial L/\partial W^{(l)}\|_F` and
         ``norms["delta"]`` holds :math:`\|\partial L/\partial b^{(l)}\|`, Nielsen's
         speed of learning of layer l.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
     """
 
     delta: dict[int, Array]
@@ -191,11 +172,6 @@ def init_network(
     matters for ``"normal"``); biases are :math:`\mathcal N(0, \text{bias\_std}^2)`,
     zero by default. All draws come from ``rng`` in layer order, so a seed fixes
     the network.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`, :doc:`/book/ch8_isometry`
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise TypeError(f"sizes must be a sequence of layer widths (n_0, ..., n_L), got {type(sizes).__name__}")
@@ -234,11 +210,6 @@ def forward(net: Network, x: ArrayLike) -> Forward:
     ----------
     x : array, shape (B, n_0)
         A batch of inputs, one example per row.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-    :doc:`/book/ch6_variance`
     """
     x = _check_input(net, x)
     a = {0: x}
@@ -271,10 +242,6 @@ def backward(net: Network, fwd: Forward, dL_daL: ArrayLike) -> Gradients:
         Gradient of the loss with respect to the output, e.g. from
         :func:`gradlab.losses.dmse`. For softmax cross-entropy pass the
         gradient with respect to the logits and use a ``linear`` output layer.
-
-    Used in
-    -------
-    :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch6_variance`
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
@@ -308,10 +275,6 @@ def loss_and_gradients(net: Network, x: ArrayLike, y: ArrayLike, loss: Any = "ms
     ``loss`` is a name or :class:`gradlab.losses.Loss`; for
     ``"softmax_cross_entropy"`` the output layer must be ``linear`` (its
     outputs are the logits).
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`
     """
     lo = resolve_loss(net, loss)
     fwd = forward(net, x)

@@ -6,12 +6,6 @@ printing. Figures have an opaque white background so they stay readable in
 the theme's dark mode, and a 6.4 × 4 inch size with 12 pt text that stays
 legible at phone width. Every helper returns the ``Figure`` and leaves
 showing it to the notebook.
-
-Used in
--------
-every chapter: :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch3_chain_rule`,
-:doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`,
-:doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`.
 """
 
 from __future__ import annotations
@@ -73,11 +67,6 @@ RC: dict[str, object] = {
 @contextlib.contextmanager
 def style() -> Iterator[None]:
     """Apply the book's style inside a ``with`` block (nothing leaks outside it).
-
-    Used in
-    -------
-    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`,
-    :doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`
     """
     with matplotlib.rc_context(RC):
         yield
@@ -85,11 +74,6 @@ def style() -> Iterator[None]:
 
 def figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float = 4.0) -> tuple[Figure, np.ndarray]:
     """A new styled figure and a 2-d array of its axes (always 2-d, so indexing is uniform).
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`,
-    :doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`
     """
     nrows = check_positive_int(nrows, "nrows")
     ncols = check_positive_int(ncols, "ncols")
@@ -122,11 +106,6 @@ def plot_lines(
     """Curves sharing one x axis, one per entry of ``ys`` (label → values).
 
     ``hlines`` draws labelled dashed reference lines, e.g. a bound of ¼.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`,
-    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`, :doc:`/book/ch7_mean_field`
     """
     x_arr = as_array(x, "x", ndim=1)
     if not ys:
@@ -167,10 +146,6 @@ def plot_layer_norms(
 
     ``mean[label]`` and ``sd[label]`` have one entry per layer l = 1..L;
     networks of different depth can share the figure.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`
     """
     if set(mean) != set(sd):
         raise ValueError(f"sd must have the same labels as mean, {sorted(mean)}, got {sorted(sd)}")
@@ -211,10 +186,6 @@ def plot_fan(
     ``runs`` has one row per run (shape (n_runs, len(x))); the first
     ``n_show`` are drawn thin, their mean over *all* runs thick, the theory
     dashed with a shaded band ``theory_mean ± theory_sd``.
-
-    Used in
-    -------
-    :doc:`/book/ch5_exploding`
     """
     x_arr = as_array(x, "x", ndim=1)
     r = as_array(runs, "runs", ndim=2)
@@ -256,10 +227,6 @@ def plot_heatmap(
     Cells are centred on the grid points (``pcolormesh`` with ``shading="nearest"``), so unequal
     spacing is drawn as it is. ``curves`` maps a label to ``(x, y)`` points, drawn as dashed lines
     in the palette's contrasting colours (the colour map itself uses :data:`SEQUENTIAL_CMAP`).
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
     x_arr = as_array(x, "x", ndim=1)
     y_arr = as_array(y, "y", ndim=1)
@@ -302,10 +269,6 @@ def draw_network(sizes: Sequence[int], *, max_units: int = 5, output: str = "g")
     written below. ``output`` names the output layer's activation in its
     label: ``"g"`` (the same as the hidden layers), ``"linear"`` (then
     :math:`a^{(L)} = z^{(L)}`), or any other name, e.g. ``"softmax"``.
-
-    Used in
-    -------
-    :doc:`/book/ch2_notation`
     """
     if not isinstance(output, str) or not output:
         raise TypeError(f"output must be a non-empty activation name (str), got {output!r}")

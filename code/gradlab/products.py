@@ -11,10 +11,6 @@ with :math:`\psi` the digamma function. Because a Gaussian matrix maps any
 unit vector to a vector whose squared norm is :math:`s^2\chi^2_n`, the steps
 are independent, so :math:`\ln\|v_k\|` is a random walk: mean
 :math:`k\lambda_1`, standard deviation :math:`\sqrt{k}\,\tfrac12\sqrt{\psi'(n/2)}`.
-
-Used in
--------
-:doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -30,10 +26,6 @@ __all__ = ["lyapunov_gaussian", "log_norm_step_sd", "log_norms_of_products"]
 
 def lyapunov_gaussian(n: int, s2: float = 1.0) -> float:
     r"""Top Lyapunov exponent :math:`\lambda_1` of i.i.d. :math:`\mathcal N(0, s^2)` matrices of size n.
-
-    Used in
-    -------
-    :doc:`/book/ch5_exploding`
     """
     n = check_positive_int(n, "n")
     s2 = check_positive(s2, "s2")
@@ -42,10 +34,6 @@ def lyapunov_gaussian(n: int, s2: float = 1.0) -> float:
 
 def log_norm_step_sd(n: int) -> float:
     r"""Standard deviation of one step :math:`\ln\|M v\| - \ln\|v\|`: :math:`\tfrac12\sqrt{\psi'(n/2)}` (independent of s).
-
-    Used in
-    -------
-    :doc:`/book/ch5_exploding`
     """
     n = check_positive_int(n, "n")
     return float(0.5 * np.sqrt(polygamma(1, n / 2)))
@@ -63,10 +51,6 @@ def log_norms_of_products(
     -------
     array, shape (n_seeds, depth + 1)
         Column 0 is :math:`\ln\|v_0\| = 0` (a unit start vector).
-
-    Used in
-    -------
-    :doc:`/book/ch5_exploding`
     """
     n = check_positive_int(n, "n")
     depth = check_positive_int(depth, "depth")

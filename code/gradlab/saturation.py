@@ -11,10 +11,6 @@ stays in an interval of width
 (Nielsen, *Neural Networks and Deep Learning*, ch. 5, problem). Large
 weights also push :math:`wa + b` into the flat tails where :math:`\sigma'`
 vanishes, so the window first widens and then shrinks as :math:`|w|` grows.
-
-Used in
--------
-:doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -36,10 +32,6 @@ def window_bounds(w: ArrayLike, b: ArrayLike = 0.0) -> tuple[NDArray[np.float64]
     Solves :math:`s(1-s) = 1/|w|` for :math:`s = \sigma(u)`, giving
     :math:`u_\pm = \pm\ln(s_+/s_-)`, then :math:`a = (u - b)/w`. For
     :math:`|w| < 4` the interval is empty and both ends are NaN.
-
-    Used in
-    -------
-    :doc:`/book/ch4_sigmoid_derivative`, :doc:`/book/ch5_exploding`
     """
     w_arr = check_finite(as_array(w, "w"), "w")
     b_arr = check_finite(as_array(b, "b"), "b")
@@ -57,10 +49,6 @@ def window_width(w: ArrayLike) -> NDArray[np.float64]:
     r""":math:`\Delta(w)`, the width of the amplifying window; 0 where :math:`|w| < 4`.
 
     Does not depend on :math:`b` (the bias only shifts the window).
-
-    Used in
-    -------
-    :doc:`/book/ch4_sigmoid_derivative`
     """
     w_arr = check_finite(as_array(w, "w"), "w")
     aw = np.abs(w_arr)
@@ -79,10 +67,6 @@ class WindowMaximum:
         The weight :math:`|w|` at which :math:`\Delta(w)` is largest.
     width : float
         That largest width.
-
-    Used in
-    -------
-    :doc:`/book/ch4_sigmoid_derivative`
     """
 
     w: float
@@ -91,10 +75,6 @@ class WindowMaximum:
 
 def max_window_width() -> WindowMaximum:
     r"""Maximise :math:`\Delta(w)` over :math:`w \ge 4` (bounded Brent search, to ~1e-10).
-
-    Used in
-    -------
-    :doc:`/book/ch4_sigmoid_derivative`
     """
     res = minimize_scalar(lambda w: -float(window_width(w)), bounds=(4.0, 50.0), method="bounded",
                           options={"xatol": 1e-10})

@@ -3,11 +3,6 @@
 A cell that ends with ``Markdown(markdown_table(...))`` (from
 ``IPython.display``) shows a table whose every entry was computed in that
 cell, with the number format stated once.
-
-Used in
--------
-:doc:`/book/ch1_what`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`,
-:doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`, :doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`.
 """
 
 from __future__ import annotations
@@ -30,11 +25,6 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, flo
     | l | x |
     |--:|--:|
     | 1 | 0.5 |
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch3_chain_rule`, :doc:`/book/ch4_sigmoid_derivative`,
-    :doc:`/book/ch5_exploding`, :doc:`/book/ch6_variance`, :doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`
     """
     if isinstance(headers, str) or len(headers) == 0:
         raise ValueError("headers must be a non-empty sequence of column titles")

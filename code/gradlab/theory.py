@@ -38,12 +38,6 @@ J. Pennington, S. S. Schoenholz, S. Ganguli (2017), "Resurrecting the
 sigmoid in deep learning through dynamical isometry".
 A. M. Saxe, J. L. McClelland, S. Ganguli (2014), "Exact solutions to the
 nonlinear dynamics of learning in deep linear neural networks".
-
-Used in
--------
-:doc:`/book/ch7_mean_field` (the maps, their fixed points, :math:`\chi_1`, the phase diagram and
-the depth scales) and :doc:`/book/ch8_isometry` (the critical line parametrised by :math:`q^*`,
-and the input-output Jacobian).
 """
 
 from __future__ import annotations
@@ -229,10 +223,6 @@ def gaussian_expectation(f: Callable[[Array], ArrayLike], q: ArrayLike, *, n_nod
     ValueError
         If ``q`` is negative or not finite, ``n_nodes`` is not a positive
         multiple of 32, or ``f`` returns the wrong shape.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
@@ -340,10 +330,6 @@ def length_map(q: ArrayLike, activation: ActivationLike, sigma_w2: float, sigma_
     For relu :math:`\mathbb E[\mathrm{relu}(\sqrt q\,\xi)^2] = q/2`, so the map
     is :math:`\sigma_w^2 q/2 + \sigma_b^2`; for linear :math:`g` it is
     :math:`\sigma_w^2 q + \sigma_b^2`.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     return sw2 * gaussian_expectation(lambda z: np.square(act.g(z)), q) + sb2
@@ -464,10 +450,6 @@ def fixed_point_q(activation: ActivationLike, sigma_w2: float, sigma_b2: float) 
     tanh with :math:`\sigma_w^2 \le 1`, relu with :math:`\sigma_w^2 \le 2`
     (at :math:`\sigma_w^2 = 2` every q is a fixed point of relu's map and 0
     is returned). Otherwise the positive fixed point is returned.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     return _fixed_point_q(act, sw2, sb2)
@@ -518,10 +500,6 @@ def chi1(activation: ActivationLike, sigma_w2: float, sigma_b2: float, *, q: flo
     ValueError
         If ``q`` is omitted and :func:`fixed_point_q` finds no fixed point,
         plus the argument errors of :func:`length_map`.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     qq = _resolve_q(act, sw2, sb2, q)
@@ -602,10 +580,6 @@ def correlation_map(
     2e-14 for 31 values of c in [-1, 1], down to :math:`1 - c = 10^{-14}`;
     against :func:`scipy.integrate.dblquad` for tanh: below 1e-12. Cost:
     10–30 ms per value of c.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     cc = _check_c(c)
@@ -711,10 +685,6 @@ def fixed_point_c(activation: ActivationLike, sigma_w2: float, sigma_b2: float) 
     ValueError
         If the length map has no finite fixed point (see
         :func:`fixed_point_q`), plus the argument errors of :func:`length_map`.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     return _fixed_point_c(act, sw2, sb2, _fixed_point_q(act, sw2, sb2))
@@ -746,10 +716,6 @@ def chi_c(activation: ActivationLike, sigma_w2: float, sigma_b2: float) -> float
     ------
     ValueError
         As :func:`fixed_point_c`.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     q_star = _fixed_point_q(act, sw2, sb2)
@@ -792,10 +758,6 @@ def depth_scale(activation: ActivationLike, sigma_w2: float, sigma_b2: float) ->
         (relu or tanh without bias, below criticality), where the slope of
         the correlation map at :math:`c^* = 1` is exactly 1. Both are computed
         for every gradlab activation.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     q_star = _fixed_point_q(act, sw2, sb2)
@@ -855,10 +817,6 @@ def critical_sigma_w2(activation: ActivationLike, sigma_b2: float) -> float:
     ValueError
         If no sign change is found below :math:`\sigma_w^2 = 10^6`, plus the
         argument errors of :func:`length_map`.
-
-    Used in
-    -------
-    :doc:`/book/ch7_mean_field`, :doc:`/book/ch8_isometry`
     """
     act = activations.get(activation)
     sb2 = check_nonnegative(sigma_b2, "sigma_b2")
@@ -927,10 +885,6 @@ def input_output_jacobian(net: mlp.Network, x: ArrayLike) -> NDArray[np.floating
         If ``net`` is not a :class:`~gradlab.mlp.Network` or ``x`` is not numeric.
     ValueError
         If ``x`` is not one-dimensional of length :math:`n_0`, or not finite.
-
-    Used in
-    -------
-    :doc:`/book/ch8_isometry`
     """
     xv = check_one_input(net, x)
     fwd = mlp.forward(net, xv[None, :])

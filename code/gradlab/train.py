@@ -3,10 +3,6 @@ r"""Plain minibatch SGD that records how fast each layer learns.
 The update is :math:`W^{(l)} \leftarrow W^{(l)} - \alpha\, \partial L/\partial W^{(l)}`
 (and the same for :math:`b^{(l)}`): a step *down* the gradient. (The seed
 note writes ``+``, which climbs the loss; chapter ``ch1_what`` shows it.)
-
-Used in
--------
-:doc:`/book/ch1_what`, :doc:`/book/ch2_notation`, :doc:`/book/ch5_exploding`.
 """
 
 from __future__ import annotations
@@ -43,10 +39,6 @@ class History:
     diverged_at : int | None
         The first step whose output, loss or gradient was not finite
         (``loss[diverged_at] == inf``); training stopped there.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
     """
 
     loss: NDArray[np.float64]
@@ -58,10 +50,6 @@ class History:
 
 def sgd_step(net: Network, grads: Gradients, lr: float) -> None:
     r"""In place: :math:`W^{(l)} \mathrel{-}= \alpha\,\partial L/\partial W^{(l)}`, same for :math:`b^{(l)}`.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch2_notation`
     """
     lr = check_nonnegative(lr, "lr")
     for l in range(1, net.L + 1):
@@ -85,10 +73,6 @@ def train_sgd(
     Identical seeds give identical histories. Training stops early, with
     ``diverged_at`` set, as soon as the network's output stops being finite:
     that is what an exploding loss looks like in floating point.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
@@ -142,10 +126,6 @@ def train_sgd(
 
 def accuracy(net: Network, X: ArrayLike, labels: ArrayLike) -> float:
     """Fraction of rows whose largest output is the true class.
-
-    Used in
-    -------
-    :doc:`/book/ch1_what`, :doc:`/book/ch5_exploding`
     """
     out = forward(net, X).a[net.L]
     lab = np.asarray(labels)

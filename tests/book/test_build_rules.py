@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JB = Path(sys.executable).with_name("jupyter-book")
 
 pytestmark = pytest.mark.book

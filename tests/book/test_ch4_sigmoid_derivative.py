@@ -22,7 +22,7 @@ from scipy.special import expit, ndtr
 
 from gradlab import activations, init, saturation
 
-PAGE = Path(__file__).resolve().parents[1] / "book" / "ch4_sigmoid_derivative.md"
+PAGE = Path(__file__).resolve().parents[2] / "book" / "ch4_sigmoid_derivative.md"
 
 # The page's grids and parameters (keep in step with book/ch4_sigmoid_derivative.md).
 Z = np.linspace(-8, 8, 1601)          # sigma, sigma' and tanh' grid, step 0.01, contains 0

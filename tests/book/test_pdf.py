@@ -25,8 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
-from bookglue import ROOT, build_dir, glued_values  # noqa: E402
+from bookglue import ROOT, build_dir, glued_values
 
 pytestmark = pytest.mark.pdf
 

@@ -22,7 +22,7 @@ import pytest
 
 from gradlab import activations, chain, gradcheck, losses, mlp
 
-PAGE = Path(__file__).resolve().parents[1] / "book" / "ch3_chain_rule.md"
+PAGE = Path(__file__).resolve().parents[2] / "book" / "ch3_chain_rule.md"
 
 #: The threshold the page states for the whole-network gradient check.
 GRADCHECK_TOL = 1e-6

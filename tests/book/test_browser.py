@@ -48,8 +48,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from bookglue import build_dir  # noqa: E402
+from bookglue import build_dir
 
 pytestmark = pytest.mark.built_book
 

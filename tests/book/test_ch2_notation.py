@@ -20,7 +20,7 @@ import pytest
 import gradlab
 from gradlab import activations, mlp, train
 
-PAGE = Path(__file__).resolve().parents[1] / "book" / "ch2_notation.md"
+PAGE = Path(__file__).resolve().parents[2] / "book" / "ch2_notation.md"
 
 SIZES = [3, 4, 2]
 
