@@ -26,12 +26,12 @@ module                       what                                              c
 
 from . import (
     activations, chain, data, experiments, gradcheck, init, isometry, losses, mlp, products, saturation, tables, theory,
-    train,
+    train, wide,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "activations", "chain", "data", "experiments", "gradcheck", "init", "losses", "mlp",
-    "products", "saturation", "tables", "theory", "isometry", "train", "__version__",
+    "products", "saturation", "tables", "theory", "isometry", "train", "wide", "__version__",
 ]

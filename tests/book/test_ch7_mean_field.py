@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gradlab import data, experiments, theory
+from gradlab import data, experiments, theory, wide
 
 # The chapter's parameters (same values as the code cells of book/ch7_mean_field.md).
 SB2 = 0.05
@@ -38,9 +38,9 @@ def grad_sw2() -> tuple[float, ...]:
 
 
 @functools.lru_cache(maxsize=None)
-def runs() -> dict[float, experiments.WideSignals]:
+def runs() -> dict[float, wide.WideSignals]:
     return {
-        s: experiments.wide_network_signals("tanh", s, SB2, q_in=Q_IN, c_in=C_IN, rng=70 + i,  # type: ignore[arg-type]
+        s: wide.wide_network_signals("tanh", s, SB2, q_in=Q_IN, c_in=C_IN, rng=70 + i,  # type: ignore[arg-type]
                                             n_networks=8 if s in (ORDERED, CHAOTIC) else 3, **WIDE)
         for i, s in enumerate(grad_sw2())
     }

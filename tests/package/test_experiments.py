@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gradlab import data, experiments, mlp, theory, train
+from gradlab import data, experiments, mlp, theory, train, wide
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_wide_network_signals_first_layer_is_exact() -> None:
     # other rows, and the correlation of rows 1, 2 has expectation c_in. One network of width 4000:
     # relative sd of a mean of n chi-square(1) terms is sqrt(2/n) = 2.2 %, so 10 % is > 4 sd.
     sw2, sb2 = 1.5, 0.1
-    res = experiments.wide_network_signals("tanh", sw2, sb2, q_in=2.0, c_in=0.3, width=4000, depth=2,
+    res = wide.wide_network_signals("tanh", sw2, sb2, q_in=2.0, c_in=0.3, width=4000, depth=2,
                                            n_inputs=4, n_networks=1, rng=0)
     assert res.q.shape == res.m.shape == res.c.shape == res.delta2.shape == (1, 2)
     assert res.ratio.shape == (1, 1)
@@ -93,8 +93,8 @@ def test_wide_network_signals_first_layer_is_exact() -> None:
 
 
 def test_wide_network_signals_is_seeded_and_matches_chi1() -> None:
-    a = experiments.wide_network_signals("tanh", 2.5, 0.05, q_in=1.0, c_in=0.5, width=500, depth=6, rng=3)
-    b = experiments.wide_network_signals("tanh", 2.5, 0.05, q_in=1.0, c_in=0.5, width=500, depth=6, rng=3)
+    a = wide.wide_network_signals("tanh", 2.5, 0.05, q_in=1.0, c_in=0.5, width=500, depth=6, rng=3)
+    b = wide.wide_network_signals("tanh", 2.5, 0.05, q_in=1.0, c_in=0.5, width=500, depth=6, rng=3)
     assert np.array_equal(a.delta2, b.delta2) and np.array_equal(a.c, b.c)
     # 3 networks x 5 ratios x 16 inputs at width 500: the per-ratio sd is about 9 %, the mean's about 1.5 %
     # (networks share nothing), so 5 % is over three standard errors.
@@ -124,13 +124,13 @@ def test_wide_network_signals_errors(kwargs: dict[str, Any], error: type[Excepti
     args.update(kwargs)
     act, sw2, sb2 = args.pop("activation"), args.pop("sigma_w2"), args.pop("sigma_b2")
     with pytest.raises(error, match=match):
-        experiments.wide_network_signals(act, sw2, sb2, **args)
+        wide.wide_network_signals(act, sw2, sb2, **args)
 
 
 def test_wide_network_signals_needs_a_nonzero_fixed_point() -> None:
     # tanh without bias below criticality: q* = 0, no input can start there
     with pytest.raises(ValueError, match="is not above sigma_b2"):
-        experiments.wide_network_signals("tanh", 0.5, 0.0, q_in=1.0, c_in=0.5, width=50, rng=0)
+        wide.wide_network_signals("tanh", 0.5, 0.0, q_in=1.0, c_in=0.5, width=50, rng=0)
 
 
 # --------------------------------------------------------------------------- trainability

@@ -15,7 +15,7 @@ from numpy.testing import assert_allclose
 from scipy.integrate import dblquad, quad
 from scipy.optimize import brentq
 
-from gradlab import activations, experiments, mlp, theory
+from gradlab import activations, mlp, theory, wide
 
 SQRT_2PI = math.sqrt(2 * math.pi)
 
@@ -326,11 +326,11 @@ class Runs:
 def simulate(sw2: float, sb2: float, *, q_in: float, c_in: float, n_networks: int, seed: int) -> Runs:
     """The probe starts at q^(1) = q_in; two inputs at q^(1) = q*, with correlation c^(1) = c_in.
 
-    The book's own simulation (gradlab.experiments.wide_network_signals) builds the inputs so
+    The book's own simulation (gradlab.wide.wide_network_signals) builds the inputs so
     that the first layer is exactly where the theory starts. Averaging the gradient over two
     inputs instead of one can only shrink the noise the ratio test's bound allows for.
     """
-    res = experiments.wide_network_signals("tanh", sw2, sb2, q_in=q_in, c_in=c_in, width=WIDTH, depth=DEPTH,
+    res = wide.wide_network_signals("tanh", sw2, sb2, q_in=q_in, c_in=c_in, width=WIDTH, depth=DEPTH,
                                            n_inputs=2, n_networks=n_networks, rng=seed)
     return Runs(sw2, sb2, q_in, c_in, res.q, res.m, res.ratio, res.c)
 
