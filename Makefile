@@ -1,6 +1,9 @@
 # Two commands for a fresh machine: `make book` and `make test` (see README.md).
 # Both create .venv from requirements.txt when it is missing or out of date.
 
+SHELL := bash
+# A recipe line that pipes into tee fails when the command before the pipe fails.
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -18,9 +21,11 @@ export MKL_NUM_THREADS := 1
 # The venv's jupyter and kernel come first, whatever else is on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 JB_STRICT := jupyter-book build . --builder html -W -n --keep-going
-# The PDF: LaTeX through xelatex (see `latex:` in _config.yml), every cell executed
-# again (--all: a fresh Sphinx environment, so no page is reused from the HTML build).
-JB_PDF := jupyter-book build . --builder pdflatex --all -W -n --keep-going
+# The PDF: LaTeX through xelatex (see `latex:` in _config.yml). Both builders share
+# _build/.doctrees, so after an HTML build the PDF reuses its executed pages: every
+# notebook runs once per `make test`. Sphinx rereads (and so re-executes) only pages whose
+# source, or a gradlab module they import (_ext/gradlab_deps.py), changed since.
+JB_PDF := jupyter-book build . --builder pdflatex -W -n --keep-going
 # What the PDF needs from Debian; the same list is in .ci/run and README.md ("PDF").
 PDF_DEBS := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
   texlive-xetex texlive-lang-chinese texlive-plain-generic latexmk xindy tex-gyre \
@@ -40,9 +45,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-## book: build the HTML site strictly into _build/html (every cell executed).
+## book: build the HTML site strictly into _build/html, incrementally: a page is re-executed
+## when its source or any gradlab module changed; with nothing changed nothing executes.
 book: $(STAMP)
-	rm -rf _build
 	$(JB_STRICT)
 	@echo
 	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
@@ -54,15 +59,15 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not built_book and not pdf" --cov=gradlab --cov-report=term-missing:skip-covered
 
 strict: $(STAMP)
-	rm -rf _build
-	$(JB_STRICT)
+	rm -rf _build && mkdir -p _build/logs
+	$(JB_STRICT) 2>&1 | tee _build/logs/html.log
 	$(BIN)/python -m pytest -m built_book -q -p no:cacheprovider
 
 ## pdf: the whole book as one PDF through xelatex into _build/latex/, then tests/test_pdf.py.
 ifeq ($(PDF_MISSING),)
 pdf: $(STAMP)
-	rm -rf _build/latex
-	@start=$$(date +%s); $(JB_PDF) && echo "PDF built in $$(( $$(date +%s) - start )) s"
+	rm -rf _build/latex && mkdir -p _build/logs
+	@start=$$(date +%s); $(JB_PDF) 2>&1 | tee _build/logs/pdf.log && echo "PDF built in $$(( $$(date +%s) - start )) s"
 	$(BIN)/python -m pytest -m pdf -q -p no:cacheprovider
 	@echo
 	@echo "The PDF is at: $(CURDIR)/$$(ls _build/latex/*.pdf)"

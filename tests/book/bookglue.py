@@ -1,4 +1,4 @@
-"""Read the values that chapters glued into the built book.
+"""Read what the build left behind: the values that chapters glued, and which notebooks it executed.
 
 myst-nb stores each ``glue(key, value)`` as a display output tagged
 ``metadata.scrapbook.name == key``: outputs glued with ``display=False`` go to
@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +49,11 @@ def glued_values(page: str) -> dict[str, Any]:
                 f"glued value {name!r} on page {page} is {text!r}: glue plain int/float/str, not numpy scalars"
             ) from None
     return values
+
+
+EXECUTED = re.compile(r"book/(\w+)\.md: Executed notebook in ([\d.]+) seconds")
+
+
+def executions(log: Path) -> Counter[str]:
+    """How many times a build executed each page, from its log (MyST-NB logs one line per execution)."""
+    return Counter(m.group(1) for m in EXECUTED.finditer(log.read_text(encoding="utf-8", errors="replace")))

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bookglue import ROOT, build_dir, glued_values
+from bookglue import ROOT, build_dir, executions, glued_values
 
 pytestmark = pytest.mark.pdf
 
@@ -113,6 +113,16 @@ def page_title(page: str) -> str:
         if line.startswith("# "):
             return re.sub(r"[*_`]", "", line[2:]).strip()
     raise AssertionError(f"{page}.md has no '# ' title before its first code cell")
+
+
+def test_the_pdf_build_reused_the_html_builds_pages() -> None:
+    # `make test` executes each notebook once: the PDF build (`make pdf`, log in _build/logs)
+    # reads the pages the HTML build executed, from the doctrees both share.
+    html_log, pdf_log = (build_dir() / "logs" / f"{b}.log" for b in ("html", "pdf"))
+    if not (html_log.exists() and pdf_log.exists()):
+        pytest.skip("the logs of `make strict` and `make pdf` are not both there")
+    assert sum(executions(html_log).values()) > 0
+    assert not executions(pdf_log), f"the PDF build executed again: {dict(executions(pdf_log))}"
 
 
 def test_the_pdf_is_a_whole_book() -> None:
