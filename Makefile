@@ -52,8 +52,11 @@ book: $(STAMP)
 	@echo
 	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
 
-## test: unit tests (with coverage), the strict build of the whole book, then its PDF.
-test: unit strict pdf
+## test: unit tests (with coverage) beside the strict build of the whole book, then its PDF.
+## The notebooks execute one at a time on one BLAS thread, so the unit tests take the second core.
+test: $(STAMP)
+	$(MAKE) --no-print-directory --output-sync=line -j2 unit strict
+	$(MAKE) --no-print-directory pdf
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not built_book and not pdf" --cov=gradlab --cov-report=term-missing:skip-covered
