@@ -23,7 +23,7 @@ from scipy.optimize import minimize_scalar
 
 from ._validate import as_array, check_finite
 
-__all__ = ["window_width", "window_bounds", "WindowMaximum", "max_window_width", "max_factor"]
+__all__ = ["window_width", "window_bounds", "WindowMaximum", "max_window_width"]
 
 
 def window_bounds(w: ArrayLike, b: ArrayLike = 0.0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -50,9 +50,12 @@ def window_width(w: ArrayLike) -> NDArray[np.float64]:
 
     Does not depend on :math:`b` (the bias only shifts the window).
     """
-    w_arr = check_finite(as_array(w, "w"), "w")
-    aw = np.abs(w_arr)
-    safe = np.where(aw >= 4, aw, 4.0)
+    return _width(np.abs(check_finite(as_array(w, "w"), "w")))
+
+
+def _width(aw: NDArray[np.float64]) -> NDArray[np.float64]:
+    r""":math:`\Delta` for weight sizes :math:`|w|` already checked by the caller."""
+    safe = np.where(aw >= 4, aw, 4.0)  # keeps sqrt and log real where the window is empty
     width = 2 / safe * np.log(safe * (1 + np.sqrt(1 - 4 / safe)) / 2 - 1)
     return np.where(aw >= 4, width, 0.0)
 
@@ -76,11 +79,6 @@ class WindowMaximum:
 def max_window_width() -> WindowMaximum:
     r"""Maximise :math:`\Delta(w)` over :math:`w \ge 4` (bounded Brent search, to ~1e-10).
     """
-    res = minimize_scalar(lambda w: -float(window_width(w)), bounds=(4.0, 50.0), method="bounded",
+    res = minimize_scalar(lambda w: -float(_width(np.float64(w))), bounds=(4.0, 50.0), method="bounded",
                           options={"xatol": 1e-10})
     return WindowMaximum(float(res.x), float(-res.fun))
-
-
-def max_factor(w: ArrayLike) -> NDArray[np.float64]:
-    r"""The largest possible factor :math:`\max_u |w \sigma'(u)| = |w|/4`, reached at :math:`u = 0`."""
-    return np.abs(check_finite(as_array(w, "w"), "w")) / 4
