@@ -12,11 +12,17 @@ All functions
   the same shape ``(...)``;
 * keep the input's floating dtype (float32 in, float32 out) and promote
   integer or boolean input to float64;
-* are exact at the limits: ``z = +-inf`` gives the limiting value, and
-  ``|z|`` up to ``1e4`` (or any size whose result is representable) raises
-  no numpy floating-point warning; values that underflow to 0 in the tails
-  are the correct answer, so not even an underflow is signalled there;
+* are exact at the limits: ``z = +-inf`` gives the limiting value, and no
+  finite or infinite ``z`` raises a numpy floating-point warning, not even
+  an underflow (the tests run them under ``np.errstate(all="raise")``);
 * propagate NaN (NaN in, NaN out).
+
+Tiny results. A result whose exact magnitude lies below the smallest normal
+double, ``np.finfo(float).tiny`` = 2.2e-308, may come back as 0 (or -0.0),
+e.g. ``sigmoid(-745) = 0`` (exact 5e-324) and ``gelu(-38) = -0.0`` (exact
+-1.1e-314). The absolute error is then below 2.2e-308, far under anything a
+network can resolve, and subnormal numbers carry too few digits to be worth
+keeping; above that threshold the results keep full relative accuracy.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -53,6 +60,7 @@ __all__ = [
     "SELU_ALPHA",
     "SELU_SCALE",
     "ACTIVATIONS",
+    "leaky",
     "NAMES",
     "get",
 ]
@@ -90,72 +98,24 @@ def _keep_nan(out: FloatArray, z: FloatArray) -> FloatArray:
 
 
 def sigmoid(z: ArrayLike) -> FloatArray:
-    r"""Logistic sigmoid.
+    r"""Logistic sigmoid, :math:`\sigma(z) = 1/(1 + e^{-z})`, in ``[0, 1]``.
 
-    .. math:: \sigma(z) = \frac{1}{1 + e^{-z}}
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-        Pre-activations.
-
-    Returns
-    -------
-    ndarray, shape (...)
-        Values in ``[0, 1]``; ``sigma(-inf) = 0``, ``sigma(+inf) = 1``.
-
-    Notes
-    -----
-    Uses :func:`scipy.special.expit`, which never overflows ``exp(-z)``.
+    :func:`scipy.special.expit` never overflows ``exp(-z)``.
     """
     x = _z(z)
     return np.asarray(expit(x), dtype=x.dtype)
 
 
 def dsigmoid(z: ArrayLike) -> FloatArray:
-    r"""Derivative of the sigmoid.
+    r"""Derivative of the sigmoid, :math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = \sigma(z)\,\sigma(-z)`.
 
-    .. math:: \sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = \sigma(z)\,\sigma(-z)
-
-    The maximum is ``sigma'(0) = 1/4``, which is why a deep stack of sigmoid
-    layers shrinks gradients by at least a factor 4 per layer.
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        Values in ``[0, 1/4]``.
-
-    Notes
-    -----
-    Computed as :math:`e/(1+e)^2` with :math:`e = e^{-|z|}` (equal to
-    :math:`\sigma(z)\sigma(-z)`) instead of ``sigma(z) * (1 - sigma(z))``,
-    because ``1 - sigma(z)`` rounds to exactly 0 once ``z > 37``, whereas this
-    form keeps full relative accuracy in both tails (``sigma'(50) ~ 1.9e-22``
-    rather than 0) and needs a single exponential.
+    The slope is even, so it is computed from :math:`s = \sigma(-|z|) \le \tfrac12`:
+    ``1 - s`` never rounds to 0 (both tails keep full relative accuracy) and
+    ``s * (1 - s)`` never rounds above the maximum ``sigma'(0) = 1/4``.
     """
     x = _z(z)
-    return np.asarray(_sigmoid_slope(x), dtype=x.dtype)
-
-
-def _sigmoid_slope(x: FloatArray) -> FloatArray:
-    # sigma'(x) = e / (1 + e)^2 with e = exp(-|x|) <= 1: it never overflows,
-    # keeps full relative accuracy in both tails, and costs one exp instead
-    # of two logistic evaluations (the backward pass calls it once per layer).
-    e = np.empty_like(x)
-    np.abs(x, out=e)
-    np.negative(e, out=e)
-    with np.errstate(under="ignore"):  # exp(-800) = 0 is the right answer
-        np.exp(e, out=e)
-    d = 1.0 + e
-    d *= d
-    np.divide(e, d, out=e)
-    # Near 0 rounding can land one ulp above 1/4; the clamp restores the
-    # exact bound sigma' <= 1/4 the book relies on.
-    return np.minimum(e, 0.25, out=e)
+    s = sigmoid(-np.abs(x))
+    return np.asarray(s * (1 - s))
 
 
 # ---------------------------------------------------------------------------
@@ -164,45 +124,19 @@ def _sigmoid_slope(x: FloatArray) -> FloatArray:
 
 
 def tanh(z: ArrayLike) -> FloatArray:
-    r"""Hyperbolic tangent.
-
-    .. math:: \tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}} = 2\sigma(2z) - 1
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        Values in ``[-1, 1]``.
-    """
+    r"""Hyperbolic tangent, :math:`\tanh(z) = 2\sigma(2z) - 1`, in ``[-1, 1]``."""
     x = _z(z)
     return np.asarray(np.tanh(x), dtype=x.dtype)
 
 
 def dtanh(z: ArrayLike) -> FloatArray:
-    r"""Derivative of tanh.
+    r"""Derivative of tanh, :math:`\tanh'(z) = 1 - \tanh^2(z) = 4\,\sigma(2z)\,\sigma(-2z)`, in ``[0, 1]``.
 
-    .. math:: \tanh'(z) = 1 - \tanh^2(z) = 4\,\sigma(2z)\,\sigma(-2z)
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        Values in ``[0, 1]``, maximal at ``z = 0``.
-
-    Notes
-    -----
-    Computed as ``4 sigma(2z) sigma(-2z)`` (equal to ``1 - tanh^2``) because
-    ``1 - tanh^2`` cancels to exactly 0 for ``|z| > 19`` while the true slope
-    is still ~1e-16; the sigmoid form keeps relative accuracy in the tails.
+    The sigmoid form keeps relative accuracy in the tails, where ``1 - tanh^2``
+    cancels to exactly 0 (from ``|z| > 19``, while the slope is still ~1e-16).
     """
     x = _z(z)
-    return np.asarray(4 * _sigmoid_slope(2 * x), dtype=x.dtype)
+    return np.asarray(4 * dsigmoid(2 * x))
 
 
 # ---------------------------------------------------------------------------
@@ -211,38 +145,16 @@ def dtanh(z: ArrayLike) -> FloatArray:
 
 
 def relu(z: ArrayLike) -> FloatArray:
-    r"""Rectified linear unit.
-
-    .. math:: \mathrm{relu}(z) = \max(z, 0)
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-    """
+    r"""Rectified linear unit, :math:`\max(z, 0)`."""
     x = _z(z)
     return np.asarray(np.maximum(x, 0), dtype=x.dtype)
 
 
 def drelu(z: ArrayLike) -> FloatArray:
-    r"""Derivative of ReLU.
+    r"""Derivative of ReLU: 1 for ``z > 0``, else 0.
 
-    .. math:: \mathrm{relu}'(z) = \begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}
-
-    ReLU is not differentiable at 0; by convention (as in PyTorch and
-    TensorFlow) ``relu'(0) = 0``, the left derivative.
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        Values in ``{0, 1}``.
+    At the kink, by the convention of PyTorch and TensorFlow, ``relu'(0) = 0``
+    (the left derivative).
     """
     x = _z(z)
     # x > 0 is False at 0 (the convention above). A comparison is ten times
@@ -255,25 +167,10 @@ def drelu(z: ArrayLike) -> FloatArray:
 
 
 def leaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
-    r"""Leaky ReLU.
+    r"""Leaky ReLU: ``z`` for ``z > 0``, ``alpha * z`` otherwise (``alpha = 0`` is ReLU).
 
-    .. math:: g(z) = \begin{cases} z & z > 0 \\ \alpha z & z \le 0 \end{cases}
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-    alpha : float, default 0.01
-        Slope for negative inputs; a finite real ``>= 0``. ``alpha = 0`` is
-        plain ReLU.
-
-    Returns
-    -------
-    ndarray, shape (...)
-
-    Raises
-    ------
-    TypeError, ValueError
-        If ``alpha`` is not a finite real number ``>= 0``.
+    ``alpha`` is a finite real ``>= 0``; :func:`leaky` makes an
+    :class:`Activation` with another slope.
     """
     a = check_nonnegative(alpha, "alpha")
     x = _z(z)
@@ -286,23 +183,9 @@ def leaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
 
 
 def dleaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
-    r"""Derivative of leaky ReLU.
+    r"""Derivative of leaky ReLU: 1 for ``z > 0``, ``alpha`` otherwise.
 
-    .. math:: g'(z) = \begin{cases} 1 & z > 0 \\ \alpha & z \le 0 \end{cases}
-
-    At the kink ``z = 0`` the left derivative ``alpha`` is returned, matching
-    the ``relu'(0) = 0`` convention of :func:`drelu`.
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-    alpha : float, default 0.01
-        Slope for negative inputs; a finite real ``>= 0``.
-
-    Returns
-    -------
-    ndarray, shape (...)
-        Values in ``{alpha, 1}``.
+    At the kink the left derivative ``alpha``, as for :func:`drelu`.
     """
     a = check_nonnegative(alpha, "alpha")
     x = _z(z)
@@ -315,32 +198,12 @@ def dleaky_relu(z: ArrayLike, alpha: float = 0.01) -> FloatArray:
 
 
 def linear(z: ArrayLike) -> FloatArray:
-    r"""Identity activation, :math:`g(z) = z`.
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        A copy of ``z``, so writing into the result never changes the input.
-    """
+    r"""Identity, :math:`g(z) = z`; a copy, so writing into the result leaves ``z`` alone."""
     return _z(z).copy()
 
 
 def dlinear(z: ArrayLike) -> FloatArray:
-    r"""Derivative of the identity, :math:`g'(z) = 1`.
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        Ones (NaN where ``z`` is NaN).
-    """
+    r"""Derivative of the identity: ones (NaN where ``z`` is NaN)."""
     x = _z(z)
     return _keep_nan(np.ones_like(x), x)
 
@@ -351,28 +214,11 @@ def dlinear(z: ArrayLike) -> FloatArray:
 
 
 def softplus(z: ArrayLike) -> FloatArray:
-    r"""Softplus, a smooth ReLU.
+    r"""Softplus, a smooth ReLU, :math:`\log(1 + e^{z})`.
 
-    .. math:: g(z) = \log(1 + e^{z})
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        Positive values; ``g(z) ~ z`` for large ``z`` and ``~ e^z`` for very
-        negative ``z``.
-
-    Notes
-    -----
-    Evaluated as ``max(z, 0) + log1p(exp(-|z|))``, the same rearrangement as
-    ``np.logaddexp(0, z)``: ``e^z`` is never formed for large ``z`` (no
-    overflow) and ``log1p`` keeps relative accuracy when ``e^z`` is tiny.
-    Spelled out rather than calling ``logaddexp`` because the latter raises
-    an "invalid value" warning on NaN input. Underflow of ``e^{-|z|}`` to 0
-    is the correct answer in the tails, so that warning is silenced.
+    Evaluated as ``max(z, 0) + log1p(exp(-|z|))`` (the rearrangement inside
+    ``np.logaddexp(0, z)``, which warns on NaN): ``e^z`` is never formed for
+    large ``z`` and ``log1p`` keeps relative accuracy when ``e^z`` is tiny.
     """
     x = _z(z)
     with np.errstate(under="ignore"):
@@ -380,19 +226,7 @@ def softplus(z: ArrayLike) -> FloatArray:
 
 
 def dsoftplus(z: ArrayLike) -> FloatArray:
-    r"""Derivative of softplus: the sigmoid.
-
-    .. math:: g'(z) = \frac{e^{z}}{1 + e^{z}} = \sigma(z)
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        Values in ``[0, 1]``.
-    """
+    r"""Derivative of softplus: the sigmoid, :math:`e^{z}/(1 + e^{z}) = \sigma(z)`."""
     return sigmoid(z)
 
 
@@ -402,24 +236,10 @@ def dsoftplus(z: ArrayLike) -> FloatArray:
 
 
 def gelu(z: ArrayLike) -> FloatArray:
-    r"""Gaussian error linear unit, exact form (Hendrycks & Gimpel, 2016).
+    r"""Exact GELU (Hendrycks & Gimpel, 2016), :math:`z\,\Phi(z)` with :math:`\Phi` the normal CDF.
 
-    .. math:: g(z) = z\,\Phi(z),
-              \qquad \Phi(z) = \tfrac12\bigl(1 + \operatorname{erf}(z/\sqrt2)\bigr)
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        ``g(-inf) = 0``, ``g(+inf) = +inf``; the minimum is about ``-0.17``
-        near ``z = -0.75``.
-
-    Notes
-    -----
-    :math:`\Phi` is :func:`scipy.special.ndtr`, not the tanh approximation.
+    :math:`\Phi` is :func:`scipy.special.ndtr`, not the tanh approximation. The
+    minimum is about -0.17 near ``z = -0.75``.
     """
     x = _z(z)
     # -inf * Phi(-inf) = -inf * 0 is NaN; the limit is 0, reached by using 0.
@@ -429,21 +249,7 @@ def gelu(z: ArrayLike) -> FloatArray:
 
 
 def dgelu(z: ArrayLike) -> FloatArray:
-    r"""Derivative of the exact GELU.
-
-    .. math:: g'(z) = \Phi(z) + z\,\varphi(z),
-              \qquad \varphi(z) = \frac{e^{-z^2/2}}{\sqrt{2\pi}}
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        About ``[-0.13, 1.13]``; tends to 0 as ``z -> -inf`` and 1 as
-        ``z -> +inf``.
-    """
+    r"""Derivative of the exact GELU, :math:`\Phi(z) + z\,\varphi(z)`, about ``[-0.13, 1.13]``."""
     x = _z(z)
     xc = np.clip(x, -_PHI_CLIP, _PHI_CLIP)
     with np.errstate(under="ignore"):  # phi(z) -> 0 in the tails is correct
@@ -457,27 +263,10 @@ def dgelu(z: ArrayLike) -> FloatArray:
 
 
 def selu(z: ArrayLike) -> FloatArray:
-    r"""Scaled exponential linear unit (Klambauer et al., 2017).
+    r"""SELU (Klambauer et al., 2017): :math:`\lambda z` for ``z > 0``, :math:`\lambda\alpha(e^{z} - 1)` otherwise.
 
-    .. math:: g(z) = \lambda \begin{cases} z & z > 0 \\
-              \alpha\,(e^{z} - 1) & z \le 0 \end{cases}
-
-    with :math:`\alpha \approx 1.6733` (:data:`SELU_ALPHA`) and
-    :math:`\lambda \approx 1.0507` (:data:`SELU_SCALE`).
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        ``g(-inf) = -lambda * alpha ~ -1.7581``.
-
-    Notes
-    -----
-    ``expm1`` is evaluated on ``min(z, 0)`` so the discarded positive branch
-    never overflows, and ``expm1`` keeps accuracy for small ``|z|``.
+    :math:`\alpha` is :data:`SELU_ALPHA`, :math:`\lambda` is :data:`SELU_SCALE`.
+    ``expm1`` runs on ``min(z, 0)``, so the discarded branch never overflows.
     """
     x = _z(z)
     with np.errstate(under="ignore"):  # e^z -> 0 for z << 0 is correct
@@ -486,27 +275,14 @@ def selu(z: ArrayLike) -> FloatArray:
 
 
 def dselu(z: ArrayLike) -> FloatArray:
-    r"""Derivative of SELU.
+    r"""Derivative of SELU: :math:`\lambda` for ``z > 0``, :math:`\lambda\alpha e^{z}` otherwise.
 
-    .. math:: g'(z) = \lambda \begin{cases} 1 & z > 0 \\
-              \alpha\,e^{z} & z \le 0 \end{cases}
-
-    At the kink ``z = 0`` the left derivative ``lambda * alpha ~ 1.7581`` is
-    returned (same side as the :func:`drelu` convention).
-
-    Parameters
-    ----------
-    z : array_like, shape (...)
-
-    Returns
-    -------
-    ndarray, shape (...)
-        Values in ``(0, lambda * alpha]``.
+    At the kink the left derivative :math:`\lambda\alpha \approx 1.7581`, as for :func:`drelu`.
     """
     x = _z(z)
-    with np.errstate(under="ignore"):  # e^z -> 0 for z << 0 is correct
-        neg = SELU_ALPHA * np.exp(np.minimum(x, 0))
-    return np.asarray(SELU_SCALE * np.where(x > 0, 1, neg), dtype=x.dtype)
+    with np.errstate(under="ignore"):  # e^z -> 0 for z << 0 is correct, and so is scaling it
+        slope = SELU_SCALE * np.where(x > 0, 1, SELU_ALPHA * np.exp(np.minimum(x, 0)))
+    return np.asarray(slope, dtype=x.dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -538,7 +314,7 @@ class Activation:
         return self.g(z)
 
 
-#: Every activation by name; leaky ReLU uses its default ``alpha = 0.01``.
+#: Every activation by name; leaky ReLU uses its default ``alpha = 0.01`` (other slopes: :func:`leaky`).
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
@@ -557,27 +333,20 @@ ACTIVATIONS: dict[str, Activation] = {
 NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
 
 
-def get(name: str | Activation) -> Activation:
-    """Look up an activation by name.
+def leaky(alpha: float = 0.01) -> Activation:
+    """Leaky ReLU with slope ``alpha`` for ``z <= 0``, ready for a network or the mean-field code.
 
-    Parameters
-    ----------
-    name : str or Activation
-        One of :data:`NAMES`. An :class:`Activation` is returned unchanged, so
-        functions can accept either form.
-
-    Returns
-    -------
-    Activation
-
-    Raises
-    ------
-    TypeError
-        If ``name`` is neither a string nor an :class:`Activation`.
-    ValueError
-        If ``name`` is not a registered activation; the message lists the
-        valid names.
+    ``leaky(0.01)`` is the registry's ``"leaky_relu"``; another slope gives an
+    activation named ``"leaky_relu(alpha=...)"``. ``alpha`` is a finite real ``>= 0``.
     """
+    a = check_nonnegative(alpha, "alpha")
+    if a == 0.01:
+        return ACTIVATIONS["leaky_relu"]
+    return Activation(f"leaky_relu(alpha={a:g})", partial(leaky_relu, alpha=a), partial(dleaky_relu, alpha=a))
+
+
+def get(name: str | Activation) -> Activation:
+    """The activation called ``name`` (one of :data:`NAMES`); an :class:`Activation` is returned unchanged."""
     if isinstance(name, Activation):
         return name
     return lookup(ACTIVATIONS, name, "activation", or_instance=" or an Activation")

@@ -1,8 +1,7 @@
-"""Data the book trains on: scikit-learn's 8×8 digits and small synthetic sets.
+"""Data the book trains on: scikit-learn's 8×8 digits.
 
 Nothing is downloaded: the digits (1,797 images of 64 pixels, 10 classes)
-ship inside scikit-learn; the synthetic sets are drawn from a seeded
-generator.
+ship inside scikit-learn.
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validate import check_nonnegative, check_positive, check_positive_int, check_rng
+from ._validate import check_positive, check_rng
 
-__all__ = ["Dataset", "digits", "gaussian_blobs", "teacher_regression"]
+__all__ = ["Dataset", "digits"]
 
 
 @dataclass(frozen=True)
@@ -74,57 +73,3 @@ def digits(*, test_fraction: float = 0.25, rng: np.random.Generator | int = 0) -
     std = ds.X_train.std(axis=0)
     std[std == 0] = 1.0
     return Dataset((ds.X_train - mean) / std, ds.y_train, (ds.X_test - mean) / std, ds.y_test)
-
-
-def gaussian_blobs(
-    n: int,
-    *,
-    n_features: int = 2,
-    n_classes: int = 3,
-    spread: float = 1.0,
-    test_fraction: float = 0.25,
-    rng: np.random.Generator | int,
-) -> Dataset:
-    """``n`` points in ``n_classes`` Gaussian clusters with unit-normal centres.
-
-    A small, fast classification problem for tests and exercises.
-    """
-    n = check_positive_int(n, "n", minimum=2)
-    n_features = check_positive_int(n_features, "n_features")
-    n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
-    spread = check_positive(spread, "spread")
-    test_fraction = check_positive(test_fraction, "test_fraction")
-    gen = check_rng(rng)
-    centres = 3.0 * gen.standard_normal((n_classes, n_features))
-    y = gen.integers(0, n_classes, size=n)
-    X = centres[y] + spread * gen.standard_normal((n, n_features))
-    return _split(X, y.astype(np.int64), test_fraction, gen)
-
-
-def teacher_regression(
-    n: int,
-    *,
-    n_features: int = 4,
-    noise: float = 0.1,
-    test_fraction: float = 0.25,
-    rng: np.random.Generator | int,
-) -> Dataset:
-    r"""A regression set made by a random one-hidden-layer *teacher* network.
-
-    :math:`y = \tanh(x V^\top) u + \varepsilon`, with :math:`x \sim \mathcal N(0, I)`,
-    teacher weights :math:`V` (8 × n_features) and :math:`u` (8,) standard normal
-    scaled by fan-in, and :math:`\varepsilon \sim \mathcal N(0, \text{noise}^2)`.
-    Targets have shape (n, 1), ready for :func:`gradlab.losses.mse`. A network
-    of the same shape can fit it exactly up to the noise, which makes training
-    curves easy to read.
-    """
-    n = check_positive_int(n, "n", minimum=2)
-    n_features = check_positive_int(n_features, "n_features")
-    noise = check_nonnegative(noise, "noise")
-    test_fraction = check_positive(test_fraction, "test_fraction")
-    gen = check_rng(rng)
-    V = gen.standard_normal((8, n_features)) / np.sqrt(n_features)
-    u = gen.standard_normal(8) / np.sqrt(8)
-    X = gen.standard_normal((n, n_features))
-    y = (np.tanh(X @ V.T) @ u + noise * gen.standard_normal(n))[:, None]
-    return _split(X, y, test_fraction, gen)

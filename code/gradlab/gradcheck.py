@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validate import as_array, check_positive
-from .mlp import Network, loss_and_gradients
+from .mlp import DEFAULT_LOSS, Network, forward, loss_and_gradients, resolve_loss
 
 __all__ = ["numerical_gradient", "relative_error", "GradCheckRow", "GradCheckReport", "check_network"]
 
@@ -99,21 +99,22 @@ class GradCheckReport:
         return self.max_rel_error < tol
 
 
-def check_network(net: Network, x: ArrayLike, y: ArrayLike, loss: Any = "mse", *, h: float = 1e-6) -> GradCheckReport:
+def check_network(
+    net: Network, x: ArrayLike, y: ArrayLike, loss: Any = DEFAULT_LOSS, *, h: float = 1e-6
+) -> GradCheckReport:
     """Compare :func:`gradlab.mlp.backward` with central differences for every W⁽ˡ⁾ and b⁽ˡ⁾.
 
     Runs in float64 on a copy of ``net``; cost is two forward passes per
     parameter, so use a small network.
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
+    lo = resolve_loss(net, loss)  # also checks net
     work = Network(
         {l: W.astype(np.float64) for l, W in net.W.items()},
         {l: b.astype(np.float64) for l, b in net.b.items()},
         net.hidden,
         net.output,
     )
-    _, _, grads = loss_and_gradients(work, x, y, loss)
+    _, _, grads = loss_and_gradients(work, x, y, lo)
     rows = []
     for l in range(1, work.L + 1):
         for param, store, analytic in (("W", work.W, grads.dW[l]), ("b", work.b, grads.db[l])):
@@ -121,7 +122,7 @@ def check_network(net: Network, x: ArrayLike, y: ArrayLike, loss: Any = "mse", *
 
             def f(theta: NDArray[np.float64], store: dict[int, Any] = store, l: int = l) -> float:
                 store[l] = theta
-                return loss_and_gradients(work, x, y, loss)[0]
+                return lo.value(forward(work, x).a[work.L], y)
 
             numeric = numerical_gradient(f, original, h=h)
             store[l] = original

@@ -1,28 +1,38 @@
-"""Weight initialisation schemes.
+r"""Weight initialisation schemes: one table, one variance formula per scheme.
 
 The variance of the initial weights decides how the size of activations and
 gradients changes from layer to layer: too small and signals vanish, too large
-and they explode. Each scheme here draws one weight matrix; :func:`variance`
-gives the per-entry variance the scheme is designed to produce, so the book
-can compare theory and samples.
+and they explode. :data:`SCHEMES` lists every scheme once, with the law of its
+entries and the per-entry variance :math:`\operatorname{Var} W_{ij}` it is
+designed to produce; :func:`draw` samples from that row and :func:`variance`
+reads it, so theory and samples cannot disagree.
 
-Conventions shared by every scheme:
+================  ==========  =====================================================
+scheme            law         :math:`\operatorname{Var} W_{ij}` (times gain²)
+================  ==========  =====================================================
+normal            normal      :math:`\text{std}^2` (ignores the width)
+standard          uniform     :math:`1 / (3 n_\text{in})` (Glorot & Bengio's heuristic)
+xavier_uniform    uniform     :math:`2 / (n_\text{in} + n_\text{out})` (Glorot & Bengio, 2010)
+xavier_normal     normal      :math:`2 / (n_\text{in} + n_\text{out})`
+he_uniform        uniform     :math:`2 / n_\text{in}` (He et al., 2015: ReLU halves it)
+he_normal         normal      :math:`2 / n_\text{in}`
+lecun_normal      normal      :math:`1 / n_\text{in}` (Nielsen's ``network2``)
+orthogonal        orthogonal  :math:`1 / \max(n_\text{in}, n_\text{out})` (Saxe et al., 2014)
+================  ==========  =====================================================
 
-* ``W`` has shape ``(n_out, n_in)``, as in the book's ``z = W a + b`` where
-  ``W^(l)`` is ``n_l x n_{l-1}``;
-* entries are float64 with mean 0;
-* ``rng`` is keyword-only and required (a ``numpy.random.Generator`` or an
-  integer seed) so there is no hidden global randomness; a ``Generator`` is
-  advanced by the draw, an integer seed always gives the same matrix;
-* ``gain`` multiplies every entry of the same draw (so the variance by
-  ``gain**2``): with the same seed, ``gain=2`` gives exactly twice the
-  ``gain=1`` matrix. ``gain = sqrt(2)`` turns Xavier or orthogonal into a
-  ReLU-friendly scheme; the He schemes already include that factor.
+A uniform law :math:`U[-a, a]` has variance :math:`a^2/3`, so its bound is
+:math:`a = \sqrt{3 \operatorname{Var}}`. Every scheme returns ``W`` of shape
+``(n_out, n_in)`` (the book's :math:`W^{(l)}` is :math:`n_l \times n_{l-1}`),
+float64, mean 0. ``rng`` is required (a ``Generator`` or an integer seed), so
+there is no hidden global randomness. ``gain`` multiplies the same draw: with one
+seed, ``gain=2`` gives exactly twice the ``gain=1`` matrix.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -31,7 +41,12 @@ from numpy.typing import NDArray
 from ._validate import check_nonnegative, check_positive, check_positive_int, check_rng, lookup
 
 __all__ = [
+    "Scheme",
+    "SCHEMES",
     "Initialiser",
+    "draw",
+    "sample",
+    "check_arguments",
     "normal",
     "standard",
     "xavier_uniform",
@@ -47,6 +62,94 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class Scheme:
+    """One row of the table: the law of the entries and their variance at ``gain = 1``.
+
+    ``var(n_in, n_out, std)`` is :math:`\\operatorname{Var} W_{ij}`; only the
+    ``"normal"`` scheme reads ``std``.
+    """
+
+    name: str
+    law: str  # "normal", "uniform" or "orthogonal"
+    var: Callable[[int, int, float], float]
+
+
+#: Every scheme by name, each variance formula written once.
+SCHEMES: dict[str, Scheme] = {
+    s.name: s
+    for s in (
+        Scheme("normal", "normal", lambda n_in, n_out, std: std * std),
+        Scheme("standard", "uniform", lambda n_in, n_out, std: 1.0 / (3.0 * n_in)),
+        Scheme("xavier_uniform", "uniform", lambda n_in, n_out, std: 2.0 / (n_in + n_out)),
+        Scheme("xavier_normal", "normal", lambda n_in, n_out, std: 2.0 / (n_in + n_out)),
+        Scheme("he_uniform", "uniform", lambda n_in, n_out, std: 2.0 / n_in),
+        Scheme("he_normal", "normal", lambda n_in, n_out, std: 2.0 / n_in),
+        Scheme("lecun_normal", "normal", lambda n_in, n_out, std: 1.0 / n_in),
+        Scheme("orthogonal", "orthogonal", lambda n_in, n_out, std: 1.0 / max(n_in, n_out)),
+    )
+}
+
+
+def check_arguments(name: Any, n_in: Any, n_out: Any, gain: Any, std: Any) -> tuple[Scheme, int, int, float, float]:
+    """The checked arguments of :func:`draw`: ``(scheme, n_in, n_out, gain, std)``, ``std = 1`` if None."""
+    scheme = lookup(SCHEMES, name, "initialiser")
+    n_in, n_out = check_positive_int(n_in, "n_in"), check_positive_int(n_out, "n_out")
+    gain = check_positive(gain, "gain")
+    if std is None:
+        std = 1.0
+    elif scheme.name != "normal":
+        raise ValueError(f"std only applies to the 'normal' scheme, got std={std} for {scheme.name!r}")
+    return scheme, n_in, n_out, gain, check_nonnegative(std, "std")
+
+
+def _haar(n_in: int, n_out: int, gen: np.random.Generator) -> NDArray[np.float64]:
+    # Haar-distributed semi-orthogonal Q: QR of a Gaussian matrix, with column signs
+    # flipped by sign(diag R); without that, Q is biased by the QR routine's sign
+    # convention (Mezzadri, 2007). np.sign would zero a column on a 0 pivot.
+    big, small = max(n_in, n_out), min(n_in, n_out)
+    q, r = np.linalg.qr(gen.standard_normal((big, small)))
+    q = q * np.where(np.diag(r) < 0, -1.0, 1.0)
+    return np.ascontiguousarray(q if n_out >= n_in else q.T)
+
+
+def draw(
+    name: str, n_in: int, n_out: int, *, gain: float = 1.0, std: float | None = None, rng: np.random.Generator | int
+) -> NDArray[np.float64]:
+    """A weight matrix of shape ``(n_out, n_in)`` from the scheme ``name`` of :data:`SCHEMES`.
+
+    ``std`` is only accepted by ``"normal"`` (elsewhere it would be silently
+    ignored, so it raises a ValueError).
+    """
+    scheme, n_in, n_out, gain, std = check_arguments(name, n_in, n_out, gain, std)
+    return sample(scheme, n_in, n_out, gain, std, check_rng(rng, "rng"))
+
+
+def sample(scheme: Scheme, n_in: int, n_out: int, gain: float, std: float, gen: np.random.Generator) -> NDArray[np.float64]:
+    """:func:`draw` without the argument checks, for callers that checked them once (e.g. per network)."""
+    v = scheme.var(n_in, n_out, std)
+    if scheme.law == "normal":
+        W = gen.normal(0.0, math.sqrt(v), size=(n_out, n_in))
+    elif scheme.law == "uniform":
+        a = math.sqrt(3.0 * v)
+        W = gen.uniform(-a, a, size=(n_out, n_in))
+    else:  # orthogonal: every singular value is 1, so every entry has variance 1/max(n_in, n_out)
+        W = _haar(n_in, n_out, gen)
+    return gain * W
+
+
+def variance(name: str, n_in: int, n_out: int, *, gain: float = 1.0, std: float | None = None) -> float:
+    r"""Per-entry variance :math:`\operatorname{Var} W_{ij}` that the scheme ``name`` is designed for.
+
+    The table's formula times ``gain**2``. For ``orthogonal``: the
+    ``min(n_in, n_out)`` orthonormal vectors have ``max(n_in, n_out)`` entries
+    and unit length, and by the symmetry of the Haar measure every entry has the
+    same mean square.
+    """
+    scheme, n_in, n_out, gain, std = check_arguments(name, n_in, n_out, gain, std)
+    return gain * gain * scheme.var(n_in, n_out, std)
+
+
 class Initialiser(Protocol):
     """Signature shared by every scheme: ``(n_in, n_out, *, gain, rng) -> W``."""
 
@@ -55,374 +158,68 @@ class Initialiser(Protocol):
     ) -> NDArray[np.float64]: ...
 
 
-def _check(n_in: Any, n_out: Any, gain: Any) -> tuple[int, int, float]:
-    return (
-        check_positive_int(n_in, "n_in"),
-        check_positive_int(n_out, "n_out"),
-        check_positive(gain, "gain"),
-    )
-
-
-def _uniform(bound: float, n_in: int, n_out: int, rng: Any) -> NDArray[np.float64]:
-    return check_rng(rng, "rng").uniform(-bound, bound, size=(n_out, n_in))
-
-
-def _normal(std: float, n_in: int, n_out: int, rng: Any) -> NDArray[np.float64]:
-    return check_rng(rng, "rng").normal(0.0, std, size=(n_out, n_in))
-
-
 def normal(
-    n_in: int,
-    n_out: int,
-    *,
-    std: float = 1.0,
-    gain: float = 1.0,
-    rng: np.random.Generator | int,
+    n_in: int, n_out: int, *, std: float = 1.0, gain: float = 1.0, rng: np.random.Generator | int
 ) -> NDArray[np.float64]:
-    r"""Gaussian weights with a fixed standard deviation.
+    """Gaussian entries of a fixed standard deviation ``gain * std``, whatever the width.
 
-    .. math:: W_{ij} \sim \mathcal{N}\bigl(0, (\text{gain}\cdot\text{std})^2\bigr)
-
-    The "naive" scheme: the variance ignores the layer width, so the signal
-    grows or shrinks by a factor ``n * std**2`` per layer.
-
-    Parameters
-    ----------
-    n_in, n_out : int
-        Fan-in and fan-out, each ``>= 1``.
-    std : float, default 1.0
-        Standard deviation before ``gain``; finite and ``>= 0``.
-    gain : float, default 1.0
-        Finite and ``> 0``.
-    rng : numpy.random.Generator or int
-        Source of randomness or seed (required).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_out, n_in)
-
-    Raises
-    ------
-    TypeError, ValueError
-        On a non-integer or non-positive size, a negative or non-finite
-        ``std``, a non-positive or non-finite ``gain``, or a bad ``rng``.
+    The "naive" scheme: the signal grows or shrinks by ``n * std**2`` per layer.
     """
-    n_in, n_out, gain = _check(n_in, n_out, gain)
-    std = check_nonnegative(std, "std")
-    return gain * _normal(std, n_in, n_out, rng)
+    return draw("normal", n_in, n_out, gain=gain, std=std, rng=rng)
 
 
-def standard(
-    n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int
-) -> NDArray[np.float64]:
-    r"""Glorot & Bengio's (2010) "standard" uniform initialisation.
+def standard(n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int) -> NDArray[np.float64]:
+    r""":math:`U[-1/\sqrt{n_\text{in}}, 1/\sqrt{n_\text{in}}]`, the heuristic with which Glorot & Bengio
+    (2010) showed back-propagated gradients shrinking layer by layer (:math:`n_\text{in}\operatorname{Var} W = 1/3`)."""
+    return draw("standard", n_in, n_out, gain=gain, rng=rng)
 
-    .. math:: W_{ij} \sim U\Bigl[-\frac{\text{gain}}{\sqrt{n_\text{in}}},
-              \frac{\text{gain}}{\sqrt{n_\text{in}}}\Bigr],
-              \qquad \operatorname{Var} W_{ij} = \frac{\text{gain}^2}{3\,n_\text{in}}
 
-    The common heuristic that Glorot & Bengio showed makes back-propagated
-    gradients shrink layer by layer (``n_in Var W = 1/3``).
+def xavier_uniform(n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int) -> NDArray[np.float64]:
+    """Glorot & Bengio's uniform scheme: a compromise between constant forward
+    (``n_in Var W = 1``) and backward (``n_out Var W = 1``) signals in tanh or linear layers."""
+    return draw("xavier_uniform", n_in, n_out, gain=gain, rng=rng)
 
-    Parameters
-    ----------
-    n_in, n_out : int
-        Fan-in and fan-out, each ``>= 1``.
-    gain : float, default 1.0
-        Finite and ``> 0``.
-    rng : numpy.random.Generator or int
-        Source of randomness or seed (required).
 
-    Returns
-    -------
-    ndarray of float64, shape (n_out, n_in)
-        Entries in ``[-gain/sqrt(n_in), gain/sqrt(n_in))``.
+def xavier_normal(n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int) -> NDArray[np.float64]:
+    """The variance of :func:`xavier_uniform`, Gaussian entries."""
+    return draw("xavier_normal", n_in, n_out, gain=gain, rng=rng)
+
+
+def he_uniform(n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int) -> NDArray[np.float64]:
+    """He et al. (2015), fan-in mode: the factor 2 makes up for ReLU zeroing half of its inputs."""
+    return draw("he_uniform", n_in, n_out, gain=gain, rng=rng)
+
+
+def he_normal(n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int) -> NDArray[np.float64]:
+    """The variance of :func:`he_uniform`, Gaussian entries."""
+    return draw("he_normal", n_in, n_out, gain=gain, rng=rng)
+
+
+def lecun_normal(n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int) -> NDArray[np.float64]:
+    """Gaussian entries of standard deviation ``1/sqrt(n_in)``, the default of Nielsen's ``network2``."""
+    return draw("lecun_normal", n_in, n_out, gain=gain, rng=rng)
+
+
+def orthogonal(n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int) -> NDArray[np.float64]:
+    """A Haar-random semi-orthogonal matrix times ``gain`` (Saxe et al., 2014).
+
+    Every singular value equals ``gain``, so a linear layer keeps the norm of
+    every vector in its row space: products of many such layers neither vanish
+    nor explode.
     """
-    n_in, n_out, gain = _check(n_in, n_out, gain)
-    return gain * _uniform(1.0 / math.sqrt(n_in), n_in, n_out, rng)
+    return draw("orthogonal", n_in, n_out, gain=gain, rng=rng)
 
 
-def xavier_uniform(
-    n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int
-) -> NDArray[np.float64]:
-    r"""Glorot/Xavier uniform initialisation (Glorot & Bengio, 2010).
-
-    .. math:: W_{ij} \sim U[-a, a], \qquad
-              a = \text{gain}\sqrt{\frac{6}{n_\text{in} + n_\text{out}}}, \qquad
-              \operatorname{Var} W_{ij} = \frac{2\,\text{gain}^2}{n_\text{in} + n_\text{out}}
-
-    A compromise between keeping forward activations (``n_in Var W = 1``) and
-    backward gradients (``n_out Var W = 1``) at constant size for
-    tanh/linear layers.
-
-    Parameters
-    ----------
-    n_in, n_out : int
-        Fan-in and fan-out, each ``>= 1``.
-    gain : float, default 1.0
-        Finite and ``> 0``.
-    rng : numpy.random.Generator or int
-        Source of randomness or seed (required).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_out, n_in)
-        Entries in ``[-a, a)``.
-    """
-    n_in, n_out, gain = _check(n_in, n_out, gain)
-    return gain * _uniform(math.sqrt(6.0 / (n_in + n_out)), n_in, n_out, rng)
-
-
-def xavier_normal(
-    n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int
-) -> NDArray[np.float64]:
-    r"""Glorot/Xavier normal initialisation.
-
-    .. math:: W_{ij} \sim \mathcal{N}(0, s^2), \qquad
-              s = \text{gain}\sqrt{\frac{2}{n_\text{in} + n_\text{out}}}
-
-    Same variance as :func:`xavier_uniform`, Gaussian shape.
-
-    Parameters
-    ----------
-    n_in, n_out : int
-        Fan-in and fan-out, each ``>= 1``.
-    gain : float, default 1.0
-        Finite and ``> 0``.
-    rng : numpy.random.Generator or int
-        Source of randomness or seed (required).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_out, n_in)
-    """
-    n_in, n_out, gain = _check(n_in, n_out, gain)
-    return gain * _normal(math.sqrt(2.0 / (n_in + n_out)), n_in, n_out, rng)
-
-
-def he_uniform(
-    n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int
-) -> NDArray[np.float64]:
-    r"""He/Kaiming uniform initialisation (He et al., 2015), fan-in mode.
-
-    .. math:: W_{ij} \sim U[-a, a], \qquad
-              a = \text{gain}\sqrt{\frac{6}{n_\text{in}}}, \qquad
-              \operatorname{Var} W_{ij} = \frac{2\,\text{gain}^2}{n_\text{in}}
-
-    The factor 2 compensates ReLU zeroing half of its inputs, so
-    ``E[a^2]`` stays constant through ReLU layers.
-
-    Parameters
-    ----------
-    n_in, n_out : int
-        Fan-in and fan-out, each ``>= 1``.
-    gain : float, default 1.0
-        Finite and ``> 0`` (the ReLU factor 2 is already included).
-    rng : numpy.random.Generator or int
-        Source of randomness or seed (required).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_out, n_in)
-        Entries in ``[-a, a)``.
-    """
-    n_in, n_out, gain = _check(n_in, n_out, gain)
-    return gain * _uniform(math.sqrt(6.0 / n_in), n_in, n_out, rng)
-
-
-def he_normal(
-    n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int
-) -> NDArray[np.float64]:
-    r"""He/Kaiming normal initialisation, fan-in mode.
-
-    .. math:: W_{ij} \sim \mathcal{N}(0, s^2), \qquad
-              s = \text{gain}\sqrt{\frac{2}{n_\text{in}}}
-
-    Parameters
-    ----------
-    n_in, n_out : int
-        Fan-in and fan-out, each ``>= 1``.
-    gain : float, default 1.0
-        Finite and ``> 0`` (the ReLU factor 2 is already included).
-    rng : numpy.random.Generator or int
-        Source of randomness or seed (required).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_out, n_in)
-    """
-    n_in, n_out, gain = _check(n_in, n_out, gain)
-    return gain * _normal(math.sqrt(2.0 / n_in), n_in, n_out, rng)
-
-
-def lecun_normal(
-    n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int
-) -> NDArray[np.float64]:
-    r"""LeCun normal initialisation, :math:`\mathcal{N}(0, \text{gain}^2/n_\text{in})`.
-
-    .. math:: W_{ij} \sim \mathcal{N}(0, s^2), \qquad s = \frac{\text{gain}}{\sqrt{n_\text{in}}}
-
-    The default of Nielsen's ``network2`` ("weights with standard deviation
-    1/√n_in"), which chapter 1 ports to the digits.
-
-    Parameters
-    ----------
-    n_in, n_out : int
-        Fan-in and fan-out, each ``>= 1``.
-    gain : float, default 1.0
-        Finite and ``> 0``.
-    rng : numpy.random.Generator or int
-        Source of randomness or seed (required).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_out, n_in)
-    """
-    n_in, n_out, gain = _check(n_in, n_out, gain)
-    return gain * _normal(math.sqrt(1.0 / n_in), n_in, n_out, rng)
-
-
-def orthogonal(
-    n_in: int, n_out: int, *, gain: float = 1.0, rng: np.random.Generator | int
-) -> NDArray[np.float64]:
-    r"""Random (semi-)orthogonal initialisation (Saxe et al., 2014).
-
-    .. math:: W = \text{gain}\cdot Q, \qquad
-              \begin{cases} W W^\top = \text{gain}^2 I_{n_\text{out}} & n_\text{out} \le n_\text{in} \\
-                            W^\top W = \text{gain}^2 I_{n_\text{in}} & n_\text{out} \ge n_\text{in}
-              \end{cases}
-
-    Every singular value equals ``gain``, so a linear layer preserves the norm
-    of every vector (or of every vector in its row space): products of many
-    such layers neither vanish nor explode.
-
-    ``Q`` is Haar-distributed (uniform over semi-orthogonal matrices): take
-    the QR decomposition ``G = Q R`` of a Gaussian matrix and flip column
-    signs by ``sign(diag R)``; without that correction ``Q`` would be biased
-    by the sign convention of the QR routine (Mezzadri, 2007).
-
-    Parameters
-    ----------
-    n_in, n_out : int
-        Fan-in and fan-out, each ``>= 1``.
-    gain : float, default 1.0
-        Finite and ``> 0``; every singular value of ``W``.
-    rng : numpy.random.Generator or int
-        Source of randomness or seed (required).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_out, n_in)
-        Orthonormal columns (tall or square) or rows (wide), times ``gain``.
-        Per-entry variance ``gain**2 / max(n_in, n_out)``.
-    """
-    n_in, n_out, gain = _check(n_in, n_out, gain)
-    generator = check_rng(rng, "rng")
-    big, small = max(n_in, n_out), min(n_in, n_out)
-    q, r = np.linalg.qr(generator.standard_normal((big, small)))
-    # np.sign would zero a column if diag(R) had a 0 (probability 0, but free to avoid).
-    q = q * np.where(np.diag(r) < 0, -1.0, 1.0)
-    w = q if n_out >= n_in else q.T
-    return gain * np.ascontiguousarray(w)
-
-
-#: Every scheme by name.
+#: Every scheme's function by name (the same names as :data:`SCHEMES`).
 INITIALISERS: dict[str, Initialiser] = {
-    "normal": normal,
-    "standard": standard,
-    "xavier_uniform": xavier_uniform,
-    "xavier_normal": xavier_normal,
-    "he_uniform": he_uniform,
-    "he_normal": he_normal,
-    "lecun_normal": lecun_normal,
-    "orthogonal": orthogonal,
+    f.__name__: f
+    for f in (normal, standard, xavier_uniform, xavier_normal, he_uniform, he_normal, lecun_normal, orthogonal)
 }
 
 #: Registry names, in a fixed order for tables and plots.
-NAMES: tuple[str, ...] = tuple(INITIALISERS)
+NAMES: tuple[str, ...] = tuple(SCHEMES)
 
 
 def get(name: str) -> Initialiser:
-    """Look up an initialisation scheme by name.
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`NAMES`.
-
-    Returns
-    -------
-    callable
-        The scheme, called as ``scheme(n_in, n_out, *, gain=1.0, rng=...)``.
-
-    Raises
-    ------
-    TypeError
-        If ``name`` is not a string.
-    ValueError
-        If ``name`` is not a registered scheme; the message lists the valid
-        names.
-    """
+    """The scheme called ``name``, as ``scheme(n_in, n_out, *, gain=1.0, rng=...)``."""
     return lookup(INITIALISERS, name, "initialiser")
-
-
-def variance(name: str, n_in: int, n_out: int, *, gain: float = 1.0, std: float = 1.0) -> float:
-    r"""Theoretical per-entry variance :math:`\operatorname{Var} W_{ij}` of a scheme.
-
-    ================  ==========================================
-    scheme            variance :math:`\operatorname{Var} W_{ij}`
-    ================  ==========================================
-    normal            :math:`(\text{gain}\cdot\text{std})^2`
-    standard          :math:`\text{gain}^2 / (3 n_\text{in})`
-    xavier_uniform    :math:`2\,\text{gain}^2 / (n_\text{in} + n_\text{out})`
-    xavier_normal     :math:`2\,\text{gain}^2 / (n_\text{in} + n_\text{out})`
-    he_uniform        :math:`2\,\text{gain}^2 / n_\text{in}`
-    he_normal         :math:`2\,\text{gain}^2 / n_\text{in}`
-    lecun_normal      :math:`\text{gain}^2 / n_\text{in}`
-    orthogonal        :math:`\text{gain}^2 / \max(n_\text{in}, n_\text{out})`
-    ================  ==========================================
-
-    For ``orthogonal``: the ``min(n_in, n_out)`` orthonormal vectors (columns
-    of a tall ``W``, rows of a wide one) each have ``max(n_in, n_out)``
-    entries and unit length, and by symmetry of the Haar measure every entry
-    has the same mean square, ``1 / max(n_in, n_out)``.
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`NAMES`.
-    n_in, n_out : int
-        Fan-in and fan-out, each ``>= 1``.
-    gain : float, default 1.0
-        Finite and ``> 0``.
-    std : float, default 1.0
-        Only for ``"normal"``; finite and ``>= 0``.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ValueError
-        If ``std`` is given a value other than 1.0 for a scheme other than
-        ``"normal"`` (it would be silently ignored by that scheme), plus the
-        errors of :func:`get` and of the schemes' arguments.
-    """
-    get(name)
-    n_in, n_out, gain = _check(n_in, n_out, gain)
-    std = check_nonnegative(std, "std")
-    if name != "normal" and std != 1.0:
-        raise ValueError(f"std only applies to the 'normal' scheme, got std={std} for {name!r}")
-    g2 = gain * gain
-    if name == "normal":
-        return g2 * std * std
-    if name == "standard":
-        return g2 / (3.0 * n_in)
-    if name in ("xavier_uniform", "xavier_normal"):
-        return 2.0 * g2 / (n_in + n_out)
-    if name in ("he_uniform", "he_normal"):
-        return 2.0 * g2 / n_in
-    if name == "lecun_normal":
-        return g2 / n_in
-    return g2 / max(n_in, n_out)  # orthogonal

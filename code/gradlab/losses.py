@@ -37,9 +37,13 @@ def _pair(a: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.floating], NDArray[np.
 
 
 def mse(a: ArrayLike, y: ArrayLike) -> float:
-    r"""Mean squared error :math:`L = \frac{1}{2B}\sum_{i,k} (a_{ik} - y_{ik})^2`.
+    r"""Squared error :math:`L = \frac{1}{2B}\sum_{i,k} (a_{ik} - y_{ik})^2`, halved and averaged over the batch.
 
-    The factor ½ makes the gradient :math:`(a - y)/B` without a stray 2.
+    The factor ½ makes the gradient :math:`(a - y)/B` without a stray 2. Relative to
+    the usual conventions, with :math:`n_L` outputs per example: it is
+    :math:`n_L/2` times the mean over all entries (``np.mean((a - y)**2)``,
+    scikit-learn's ``mean_squared_error``, PyTorch's ``MSELoss()``), and ½ times
+    the per-example sum averaged over the batch (:math:`\frac1B\sum_{i,k}`).
 
     Parameters
     ----------

@@ -24,9 +24,14 @@ from . import activations, losses
 from . import init as initialisers
 from ._validate import as_array, check_finite, check_nonnegative, check_positive_int, check_rng
 
-__all__ = ["Network", "Forward", "Gradients", "init_network", "forward", "backward", "loss_and_gradients", "resolve_loss"]
+__all__ = ["Network", "Forward", "Gradients", "init_network", "forward", "backward", "loss_and_gradients", "resolve_loss",
+           "check_net", "DEFAULT_LOSS"]
 
 Array = NDArray[np.floating]
+
+#: The loss of :func:`loss_and_gradients`, :func:`gradlab.train.train_sgd` and
+#: :func:`gradlab.gradcheck.check_network` when none is named.
+DEFAULT_LOSS = "softmax_cross_entropy"
 
 
 @dataclass
@@ -130,27 +135,29 @@ class Gradients:
         the batch.
     db : dict[int, numpy.ndarray]
         ``db[l]`` is :math:`\partial L/\partial b^{(l)}`, shape (n_l,), summed over the batch.
+    da0 : numpy.ndarray
+        :math:`\partial L/\partial a^{(0)} = W^{(1)\top}\delta^{(1)}` per example, shape
+        (B, n_0): the gradient with respect to the input.
     norms : dict[str, numpy.ndarray]
         Computed on creation, one entry per layer (layer l at index l - 1):
         ``norms["W"]`` holds :math:`\|\partial L/\partial W^{(l)}\|_F` and
-        ``norms["delta"]`` holds :math:`\|\partial L/\partial b^{(l)}\|`, Nielsen's
+        ``norms["b"]`` holds :math:`\|\partial L/\partial b^{(l)}\|`, Nielsen's
         speed of learning of layer l.
     """
 
     delta: dict[int, Array]
     dW: dict[int, Array]
     db: dict[int, Array]
+    da0: Array
     norms: dict[str, NDArray[np.float64]] = field(init=False)
 
     def __post_init__(self) -> None:
         layers = sorted(self.dW)
-        # Nielsen's "speed of learning" of layer l is the length of dL/db^(l),
-        # the batch-summed delta; we keep both it and the Frobenius norm of dL/dW.
+        # In float64: a float32 gradient with entries above ~1e19 has a finite
+        # norm that float32 itself cannot hold.
         self.norms = {
-            # In float64: a float32 gradient with entries above ~1e19 has a finite
-            # norm that float32 itself cannot hold.
             "W": np.array([np.linalg.norm(self.dW[l].astype(np.float64)) for l in layers]),
-            "delta": np.array([np.linalg.norm(self.db[l].astype(np.float64)) for l in layers]),
+            "b": np.array([np.linalg.norm(self.db[l].astype(np.float64)) for l in layers]),
         }
 
 
@@ -161,17 +168,18 @@ def init_network(
     output: str | activations.Activation = "linear",
     init: str = "standard",
     gain: float = 1.0,
-    std: float = 1.0,
+    std: float | None = None,
     bias_std: float = 0.0,
     rng: np.random.Generator | int,
     dtype: Any = np.float64,
 ) -> Network:
     r"""A network with widths ``sizes = (n_0, ..., n_L)`` and random weights.
 
-    Weights come from the scheme ``init`` of :mod:`gradlab.init` (``std`` only
-    matters for ``"normal"``); biases are :math:`\mathcal N(0, \text{bias\_std}^2)`,
-    zero by default. All draws come from ``rng`` in layer order, so a seed fixes
-    the network.
+    Weights come from the scheme ``init`` of :mod:`gradlab.init` (``std`` is
+    accepted only by ``"normal"``; elsewhere it raises a ValueError rather than
+    being ignored); biases are :math:`\mathcal N(0, \text{bias\_std}^2)`, zero
+    by default. All draws come from ``rng`` in layer order, so a seed fixes the
+    network.
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise TypeError(f"sizes must be a sequence of layer widths (n_0, ..., n_L), got {type(sizes).__name__}")
@@ -179,20 +187,28 @@ def init_network(
         raise ValueError(f"sizes must list at least an input and an output width, got {list(sizes)}")
     widths = [check_positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
     bias_std = check_nonnegative(bias_std, "bias_std")
-    scheme = initialisers.get(init)
+    scheme, _, _, gain, std = initialisers.check_arguments(init, widths[0], widths[1], gain, std)
     gen = check_rng(rng)
-    extra = {"std": std} if init == "normal" else {}
     W: dict[int, Array] = {}
     b: dict[int, Array] = {}
     for l in range(1, len(widths)):
-        W[l] = scheme(widths[l - 1], widths[l], gain=gain, rng=gen, **extra).astype(dtype)
+        W[l] = initialisers.sample(scheme, widths[l - 1], widths[l], gain, std, gen).astype(dtype)
         b[l] = (bias_std * gen.standard_normal(widths[l])).astype(dtype)
     return Network(W, b, activations.get(hidden), activations.get(output))
 
 
-def _check_input(net: Network, x: ArrayLike) -> Array:
+def check_net(net: Any) -> Network:
+    """``net`` itself if it is a :class:`Network`, else a TypeError naming ``net``.
+
+    The one check of this kind: the public entry points that take a network call it.
+    """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
+    return net
+
+
+def _check_input(net: Network, x: ArrayLike) -> Array:
+    check_net(net)
     x = check_finite(as_array(x, "x", ndim=2), "x")
     with np.errstate(over="ignore"):  # 1e300 cast to float32 becomes inf: reported just below
         x = check_finite(x.astype(net.dtype, copy=False), "x")
@@ -232,7 +248,9 @@ def backward(net: Network, fwd: Forward, dL_daL: ArrayLike) -> Gradients:
         \frac{\partial L}{\partial b^{(l)}} = \delta^{(l)}.
 
     With rows as examples the transposes swap sides (``delta[l+1] @ W[l+1]``)
-    and the weight and bias gradients sum over the batch.
+    and the weight and bias gradients sum over the batch. The same step once
+    more gives the gradient with respect to the input,
+    :math:`\partial L/\partial a^{(0)} = W^{(1)\top}\delta^{(1)}` (``da0``).
 
     Parameters
     ----------
@@ -243,8 +261,7 @@ def backward(net: Network, fwd: Forward, dL_daL: ArrayLike) -> Gradients:
         :func:`gradlab.losses.dmse`. For softmax cross-entropy pass the
         gradient with respect to the logits and use a ``linear`` output layer.
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
+    check_net(net)
     if not isinstance(fwd, Forward):
         raise TypeError(f"fwd must be the Forward returned by gradlab.mlp.forward, got {type(fwd).__name__}")
     L = net.L
@@ -256,11 +273,12 @@ def backward(net: Network, fwd: Forward, dL_daL: ArrayLike) -> Gradients:
         delta[l] = (delta[l + 1] @ net.W[l + 1]) * net.g(l).dg(fwd.z[l])
     dW = {l: delta[l].T @ fwd.a[l - 1] for l in range(1, L + 1)}
     db = {l: delta[l].sum(axis=0) for l in range(1, L + 1)}
-    return Gradients(delta, dW, db)
+    return Gradients(delta, dW, db, da0=delta[1] @ net.W[1])
 
 
 def resolve_loss(net: Network, loss: Any) -> losses.Loss:
     """The :class:`~gradlab.losses.Loss` named ``loss``, checked against ``net``'s output layer."""
+    check_net(net)
     lo = losses.get(loss)
     if lo.name == "softmax_cross_entropy" and net.output.name != "linear":
         raise ValueError(
@@ -269,12 +287,14 @@ def resolve_loss(net: Network, loss: Any) -> losses.Loss:
     return lo
 
 
-def loss_and_gradients(net: Network, x: ArrayLike, y: ArrayLike, loss: Any = "mse") -> tuple[float, Forward, Gradients]:
+def loss_and_gradients(
+    net: Network, x: ArrayLike, y: ArrayLike, loss: Any = DEFAULT_LOSS
+) -> tuple[float, Forward, Gradients]:
     """One forward and one backward pass: ``(L, Forward, Gradients)`` for a batch.
 
-    ``loss`` is a name or :class:`gradlab.losses.Loss`; for
-    ``"softmax_cross_entropy"`` the output layer must be ``linear`` (its
-    outputs are the logits).
+    ``loss`` is a name or :class:`gradlab.losses.Loss`, by default softmax
+    cross-entropy as in :func:`gradlab.train.train_sgd`; it needs a ``linear``
+    output layer (its outputs are the logits).
     """
     lo = resolve_loss(net, loss)
     fwd = forward(net, x)

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from ._validate import as_array, check_positive_int
 
 __all__ = [
-    "PALETTE", "MARKERS", "RC", "SEQUENTIAL_CMAP", "style", "figure", "plot_lines", "plot_layer_norms", "plot_fan",
+    "PALETTE", "MARKERS", "RC", "SEQUENTIAL_CMAP", "style", "figure", "plot_lines",
     "plot_heatmap", "draw_network",
 ]
 
@@ -132,80 +132,6 @@ def plot_lines(
         if title:
             ax.set_title(title)
         ax.legend()
-    return fig
-
-
-def plot_layer_norms(
-    mean: Mapping[str, ArrayLike],
-    sd: Mapping[str, ArrayLike],
-    *,
-    ylabel: str = r"$\|\partial L/\partial b^{(l)}\|$",
-    title: str | None = None,
-) -> Figure:
-    """Per-layer gradient norms, mean ± one standard deviation over seeds, log scale.
-
-    ``mean[label]`` and ``sd[label]`` have one entry per layer l = 1..L;
-    networks of different depth can share the figure.
-    """
-    if set(mean) != set(sd):
-        raise ValueError(f"sd must have the same labels as mean, {sorted(mean)}, got {sorted(sd)}")
-    fig, axes = figure()
-    ax = axes[0, 0]
-    with style():
-        for i, label in enumerate(mean):
-            m = as_array(mean[label], f"mean[{label!r}]", ndim=1)
-            s = as_array(sd[label], f"sd[{label!r}]", ndim=1)
-            layers = np.arange(1, m.size + 1)
-            ax.errorbar(
-                layers, m, yerr=s, label=label, color=PALETTE[i % len(PALETTE)],
-                marker=MARKERS[i % len(MARKERS)], capsize=3,
-            )
-        ax.set_yscale("log")
-        ax.set_xlabel("layer $l$")
-        ax.set_ylabel(ylabel)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        if title:
-            ax.set_title(title)
-        ax.legend()
-    return fig
-
-
-def plot_fan(
-    x: ArrayLike,
-    runs: ArrayLike,
-    *,
-    theory_mean: ArrayLike,
-    theory_sd: ArrayLike,
-    xlabel: str,
-    ylabel: str,
-    n_show: int = 40,
-    theory_label: str = "theory",
-) -> Figure:
-    """Many random runs against a theory's mean and ±1 standard-deviation band.
-
-    ``runs`` has one row per run (shape (n_runs, len(x))); the first
-    ``n_show`` are drawn thin, their mean over *all* runs thick, the theory
-    dashed with a shaded band ``theory_mean ± theory_sd``.
-    """
-    x_arr = as_array(x, "x", ndim=1)
-    r = as_array(runs, "runs", ndim=2)
-    mean = as_array(theory_mean, "theory_mean", ndim=1)
-    sd = as_array(theory_sd, "theory_sd", ndim=1)
-    for name, arr in (("runs", r[0]), ("theory_mean", mean), ("theory_sd", sd)):
-        if arr.shape != x_arr.shape:
-            raise ValueError(f"{name} must have {x_arr.size} values per curve (one per x), got {arr.shape[0]}")
-    n_show = check_positive_int(n_show, "n_show")
-    fig, axes = figure()
-    ax = axes[0, 0]
-    with style():
-        for i in range(min(n_show, r.shape[0])):
-            ax.plot(x_arr, r[i], color=PALETTE[5], lw=0.7, alpha=0.6, label="single runs" if i == 0 else None)
-        ax.fill_between(x_arr, mean - sd, mean + sd, color="0.5", alpha=0.25, label=f"{theory_label} ± 1 sd")
-        ax.plot(x_arr, r.mean(axis=0), color=PALETTE[0], lw=2.5, label=f"mean of {r.shape[0]} runs")
-        ax.plot(x_arr, mean, color=PALETTE[6], ls="--", lw=1.5, label=theory_label)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.legend(loc="upper left")
     return fig
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validate import as_array, check_finite, check_nonnegative, check_positive_int, check_rng
-from .mlp import Gradients, Network, backward, forward, resolve_loss
+from .mlp import DEFAULT_LOSS, Gradients, Network, backward, check_net, forward, resolve_loss
 
 __all__ = ["History", "sgd_step", "train_sgd", "accuracy"]
 
@@ -31,7 +31,7 @@ class History:
         could not be taken.
     grad_W : numpy.ndarray
         Shape (steps, L): :math:`\|\partial L/\partial W^{(l)}\|_F` per step and layer.
-    grad_delta : numpy.ndarray
+    grad_b : numpy.ndarray
         Shape (steps, L): :math:`\|\partial L/\partial b^{(l)}\| = \|\sum_{\text{batch}} \delta^{(l)}\|`,
         Nielsen's "speed of learning" of layer l.
     network : Network
@@ -43,7 +43,7 @@ class History:
 
     loss: NDArray[np.float64]
     grad_W: NDArray[np.float64]
-    grad_delta: NDArray[np.float64]
+    grad_b: NDArray[np.float64]
     network: Network
     diverged_at: int | None
 
@@ -62,7 +62,7 @@ def train_sgd(
     X: ArrayLike,
     y: ArrayLike,
     *,
-    loss: Any = "softmax_cross_entropy",
+    loss: Any = DEFAULT_LOSS,
     lr: float,
     epochs: int = 1,
     batch_size: int = 32,
@@ -72,11 +72,10 @@ def train_sgd(
 
     Identical seeds give identical histories. Training stops early, with
     ``diverged_at`` set, as soon as the network's output stops being finite:
-    that is what an exploding loss looks like in floating point.
+    that is what an exploding loss looks like in floating point. The loss is
+    softmax cross-entropy unless ``loss`` names another.
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
-    X = check_finite(as_array(X, "X", ndim=2, dtype=net.dtype), "X")
+    X = check_finite(as_array(X, "X", ndim=2, dtype=check_net(net).dtype), "X")
     y_arr = np.asarray(y)
     if y_arr.shape[0] != X.shape[0]:
         raise ValueError(f"y must have one target per row of X ({X.shape[0]}), got {y_arr.shape[0]}")
@@ -88,7 +87,7 @@ def train_sgd(
     work = net.copy()
     rec_loss: list[float] = []
     rec_W: list[NDArray[np.float64]] = []
-    rec_delta: list[NDArray[np.float64]] = []
+    rec_b: list[NDArray[np.float64]] = []
     diverged_at = None
     for _ in range(epochs):
         order = gen.permutation(X.shape[0])
@@ -109,7 +108,7 @@ def train_sgd(
                 break
             rec_loss.append(value)
             rec_W.append(grads.norms["W"])
-            rec_delta.append(grads.norms["delta"])
+            rec_b.append(grads.norms["b"])
             with np.errstate(over="ignore", invalid="ignore"):  # an inf weight is caught at the next step
                 sgd_step(work, grads, lr)
         if diverged_at is not None:
@@ -118,7 +117,7 @@ def train_sgd(
     return History(
         loss=np.asarray(rec_loss, dtype=np.float64),
         grad_W=np.asarray(rec_W, dtype=np.float64) if rec_W else empty,
-        grad_delta=np.asarray(rec_delta, dtype=np.float64) if rec_delta else empty,
+        grad_b=np.asarray(rec_b, dtype=np.float64) if rec_b else empty,
         network=work,
         diverged_at=diverged_at,
     )

@@ -161,6 +161,92 @@ def test_limits_are_exact_and_raise_no_fp_warning(name: str, strict_fp: None) ->
             assert act.g(neg).dtype == dtype and act.dg(pos).dtype == dtype
 
 
+EDGES = [0.0, 1e-300, 1.0, 30.0, 38.0, 709.0, 720.0, 740.0, 745.0, 1e4, np.inf]
+EDGE_Z = np.array(sorted({s * v for v in EDGES for s in (1.0, -1.0)}))
+
+
+@pytest.mark.parametrize("name", A.NAMES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_edge_values_raise_no_floating_point_event(name: str, dtype: type, strict_fp: None) -> None:
+    # The independent check found dselu(-720) warning of underflow: the SELU scale was
+    # multiplied outside the block that silences it. Every g and g' on every edge value,
+    # as an array and one scalar at a time, under np.errstate(all="raise").
+    act = A.get(name)
+    with np.errstate(under="ignore"):  # 1e-300 rounds to 0 in float32 (the cast, not gradlab)
+        z = EDGE_Z.astype(dtype)
+    for f in (act.g, act.dg):
+        out = f(z)
+        assert out.dtype == dtype and not np.any(np.isnan(out)), (name, f.__name__)
+        for v in z:
+            assert f(v) == out[list(z).index(v)] or np.isnan(f(v)), (name, f.__name__, v)
+    for alpha in (0.0, 0.2):
+        A.leaky(alpha).g(z), A.leaky(alpha).dg(z)
+
+
+TINY = np.finfo(np.float64).tiny  # 2.2e-308, the smallest normal double
+
+
+def _erfc_phi(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+# Reference values from the math module, which returns subnormal results where they exist.
+REFERENCE: dict[str, Callable[[float], float]] = {
+    "sigmoid": lambda z: math.exp(z) / (1 + math.exp(z)) if z < 0 else 1 / (1 + math.exp(-z)),
+    "dsigmoid": lambda z: math.exp(-abs(z)) / (1 + math.exp(-abs(z))) ** 2,
+    "softplus": lambda z: math.log1p(math.exp(z)) if z < 30 else z + math.log1p(math.exp(-z)),
+    "dsoftplus": lambda z: math.exp(z) / (1 + math.exp(z)) if z < 0 else 1 / (1 + math.exp(-z)),
+    "gelu": lambda z: z * _erfc_phi(z),
+    "dgelu": lambda z: _erfc_phi(z) + z * math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi),
+    "dtanh": lambda z: 4 * math.exp(-2 * abs(z)) / (1 + math.exp(-2 * abs(z))) ** 2,
+    "dselu": lambda z: A.SELU_SCALE * A.SELU_ALPHA * math.exp(z) if z <= 0 else A.SELU_SCALE,
+}
+
+
+@pytest.mark.parametrize("fname", sorted(REFERENCE))
+def test_results_below_the_smallest_normal_may_flush_to_zero(fname: str, strict_fp: None) -> None:
+    # The documented decision: an exact result below TINY may come back as 0 or -0.0
+    # (absolute error < TINY); at or above TINY the relative error is that of float64.
+    f = getattr(A, fname)
+    tails = np.concatenate([-np.geomspace(20.0, 760.0, 400), np.geomspace(20.0, 760.0, 400)])
+    for z in tails:
+        exact, got = REFERENCE[fname](float(z)), float(f(z))
+        if abs(exact) < TINY:
+            assert abs(got) < TINY and abs(got - exact) < TINY, (fname, z, got, exact)
+        else:
+            assert got == pytest.approx(exact, rel=1e-12), (fname, z)
+
+
+def test_the_flushed_examples_of_the_docstring() -> None:
+    assert math.exp(-745.0) == 5e-324  # the exact answer is a subnormal ...
+    assert A.sigmoid(-745.0) == 0.0 and A.dsoftplus(-745.0) == 0.0  # ... returned as 0
+    g = A.gelu(-38.0)
+    assert g == 0.0 and np.signbit(g)  # -0.0: the sign of the exact -1.1e-314 survives
+    assert A.sigmoid(-700.0) == pytest.approx(math.exp(-700.0), rel=1e-14)  # normal results are kept
+
+
+def test_dsigmoid_is_the_chapter_formula_in_both_tails() -> None:
+    # sigma(z)(1 - sigma(z)) = sigma(z) sigma(-z); the code uses s = sigma(-|z|), so neither tail
+    # loses its relative accuracy and the maximum 1/4 is never exceeded.
+    z = np.linspace(-30, 30, 6001)
+    s = A.sigmoid(z)
+    assert_allclose(A.dsigmoid(z), s * A.sigmoid(-z), rtol=4e-16, atol=0)
+    assert A.dsigmoid(np.float32(1e-7)) <= 0.25 and A.dsigmoid(1e-14) <= 0.25
+
+
+def test_leaky_slope_is_a_parameter() -> None:
+    assert A.leaky() is A.get("leaky_relu") and A.leaky(0.01) is A.ACTIVATIONS["leaky_relu"]
+    act = A.leaky(0.2)
+    assert act.name == "leaky_relu(alpha=0.2)"
+    assert_allclose(act(np.array([-2.0, 3.0])), [-0.4, 3.0], rtol=1e-15)
+    assert_array_equal(act.dg(np.array([-2.0, 0.0, 3.0])), [0.2, 0.2, 1.0])
+    assert A.leaky(0.0).g(-np.inf) == 0.0
+    with pytest.raises(ValueError, match=r"alpha must be >= 0, got -0.5"):
+        A.leaky(-0.5)
+    with pytest.raises(TypeError, match=r"alpha must be a real number, got str"):
+        A.leaky("0.1")  # type: ignore[arg-type]
+
+
 def test_nan_propagates(strict_fp: None) -> None:
     for name in A.NAMES:
         act = A.get(name)
@@ -286,3 +372,14 @@ def test_bad_z_names_z() -> None:
         A.sigmoid("abc")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"^z must hold real numbers"):
         A.relu(np.array([1 + 2j]))
+
+
+def test_tanh_is_a_rescaled_sigmoid() -> None:
+    Z = np.linspace(-8, 8, 1601)
+    np.testing.assert_allclose(A.dtanh(Z), 4 * A.dsigmoid(2 * Z), rtol=1e-15)
+    np.testing.assert_allclose(A.tanh(Z), 2 * A.sigmoid(2 * Z) - 1, atol=1e-15)
+    a = np.linspace(-4, 4, 80001)[::97]
+    for w, b in ((1.5, 0.3), (-2.5, 1.0), (8.0, -0.7)):
+        lhs = abs(w) * A.dtanh(w * a + b)
+        rhs = abs(4 * w) * A.dsigmoid(4 * w * a / 2 + 2 * b)
+        np.testing.assert_allclose(lhs, rhs, rtol=1e-13, atol=1e-300)

@@ -121,7 +121,7 @@ def _batch() -> tuple[np.ndarray, np.ndarray]:
 
 def test_check_network_passes_a_correct_backward() -> None:
     x, y = _batch()
-    report = gradcheck.check_network(_net(), x, y)
+    report = gradcheck.check_network(_net(), x, y, "mse")
     assert len(report.rows) == 6
     assert [(r.layer, r.param) for r in report.rows] == [(1, "W"), (1, "b"), (2, "W"), (2, "b"), (3, "W"), (3, "b")]
     assert report.max_rel_error == max(r.rel_error for r in report.rows)
@@ -137,7 +137,7 @@ def test_check_network_detects_a_wrong_derivative() -> None:
     # layer 1 by 4 (3/5), and the output layer is untouched.
     wrong = activations.Activation("tanh_wrong", activations.tanh, lambda z: 2.0 * activations.dtanh(z))
     x, y = _batch()
-    report = gradcheck.check_network(_net(wrong), x, y)
+    report = gradcheck.check_network(_net(wrong), x, y, "mse")
     assert report.max_rel_error > 1e-2
     assert not report.passed()
     by = {(r.layer, r.param): r.rel_error for r in report.rows}
@@ -150,7 +150,7 @@ def test_check_network_detects_a_wrong_derivative() -> None:
 def test_check_network_detects_a_sign_error_in_the_derivative() -> None:
     wrong = activations.Activation("sigmoid_wrong", activations.sigmoid, lambda z: -activations.dsigmoid(z))
     x, y = _batch()
-    report = gradcheck.check_network(_net(wrong), x, y)
+    report = gradcheck.check_network(_net(wrong), x, y, "mse")
     assert report.max_rel_error == pytest.approx(1.0, rel=1e-6)
     assert not report.passed()
 
@@ -159,7 +159,7 @@ def test_check_network_works_on_float64_copy_and_leaves_net_alone() -> None:
     net = _net(dtype=np.float32)
     before = {l: w.copy() for l, w in net.W.items()}
     x, y = _batch()
-    report = gradcheck.check_network(net, x, y)
+    report = gradcheck.check_network(net, x, y, "mse")
     # in float32 central differences with h = 1e-6 would be useless; in float64 they pass
     assert report.passed()
     for l in (1, 2, 3):
@@ -178,9 +178,9 @@ def test_check_network_errors() -> None:
     with pytest.raises(TypeError, match=r"net must be a gradlab\.mlp\.Network, got NoneType"):
         gradcheck.check_network(None, x, y)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"h must be > 0, got 0\.0"):
-        gradcheck.check_network(_net(), x, y, h=0.0)
+        gradcheck.check_network(_net(), x, y, "mse", h=0.0)
     with pytest.raises(ValueError, match=r"y must have the same shape as a, \(4, 2\), got \(4, 3\)"):
-        gradcheck.check_network(_net(), x, np.zeros((4, 3)))
+        gradcheck.check_network(_net(), x, np.zeros((4, 3)), "mse")
     with pytest.raises(ValueError, match=r"softmax_cross_entropy expects logits"):
         net = mlp.init_network((3, 2), output="sigmoid", rng=0)
         gradcheck.check_network(net, x, [0, 1, 0, 1], "softmax_cross_entropy")

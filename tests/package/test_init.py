@@ -161,3 +161,28 @@ def test_registry_and_get_errors() -> None:
         I.variance("glorot", 3, 3)
     with pytest.raises(TypeError, match=r"initialiser must be a name \(str\), got int"):
         I.get(1)  # type: ignore[arg-type]
+
+
+def test_one_table_drives_draws_and_variances() -> None:
+    assert tuple(I.SCHEMES) == I.NAMES == tuple(I.INITIALISERS)
+    for name, scheme in I.SCHEMES.items():
+        assert scheme.law in ("normal", "uniform", "orthogonal")
+        # the named function is the table's draw
+        assert_array_equal(I.get(name)(6, 4, gain=1.5, rng=9), I.draw(name, 6, 4, gain=1.5, rng=9))
+        assert I.variance(name, 6, 4, gain=1.5) == pytest.approx(2.25 * scheme.var(6, 4, 1.0), rel=1e-15)
+        if scheme.law == "uniform":  # U[-a, a] has variance a^2/3
+            a = math.sqrt(3 * scheme.var(6, 4, 1.0))
+            W = I.draw(name, 6, 4, rng=9)
+            assert np.all(np.abs(W) <= a)
+            assert_array_equal(W, np.random.default_rng(9).uniform(-a, a, size=(4, 6)))
+
+
+@pytest.mark.parametrize("call", [I.draw, I.variance])
+def test_std_is_refused_by_every_scheme_but_normal(call: Any) -> None:
+    kwargs: dict[str, Any] = {"rng": 0} if call is I.draw else {}
+    for name in I.NAMES:
+        if name == "normal":
+            call(name, 3, 2, std=0.5, **kwargs)
+            continue
+        with pytest.raises(ValueError, match=rf"std only applies to the 'normal' scheme, got std=1.0 for '{name}'"):
+            call(name, 3, 2, std=1.0, **kwargs)  # even the neutral value: it would be ignored

@@ -26,6 +26,15 @@ def test_mse_value_and_gradient_by_hand() -> None:
     assert_array_equal(losses.dmse(a, a), np.zeros((2, 2)))
 
 
+def test_mse_relates_to_the_usual_conventions_by_the_documented_factors() -> None:
+    rng = np.random.default_rng(4)
+    a, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))  # B = 6, n_L = 3
+    mean_over_entries = float(np.mean((a - y) ** 2))
+    sum_over_outputs_mean_over_batch = float(np.sum((a - y) ** 2) / 6)
+    assert losses.mse(a, y) == pytest.approx(3 / 2 * mean_over_entries, rel=1e-14)
+    assert losses.mse(a, y) == pytest.approx(0.5 * sum_over_outputs_mean_over_batch, rel=1e-14)
+
+
 def test_mse_gradient_matches_central_differences() -> None:
     rng = np.random.default_rng(0)
     a, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))

@@ -62,6 +62,23 @@ def test_normal_init_passes_std_through() -> None:
         assert_array_equal(b.W[l], 2.0 * a.W[l])
 
 
+@pytest.mark.parametrize("init", ["standard", "he_normal", "orthogonal"])
+def test_std_for_another_scheme_raises_instead_of_being_ignored(init: str) -> None:
+    with pytest.raises(ValueError, match=rf"std only applies to the 'normal' scheme, got std=0.5 for '{init}'"):
+        mlp.init_network((3, 4, 2), init=init, std=0.5, rng=0)
+    mlp.init_network((3, 4, 2), init=init, rng=0)  # without std it is fine
+
+
+def test_init_network_draws_what_the_scheme_draws() -> None:
+    from gradlab import init
+
+    gen = np.random.default_rng(3)
+    net = mlp.init_network((5, 4, 2), init="he_uniform", gain=1.5, rng=3)
+    assert_array_equal(net.W[1], init.he_uniform(5, 4, gain=1.5, rng=gen))
+    gen.standard_normal(4)  # the biases of layer 1 come next from the same generator
+    assert_array_equal(net.W[2], init.he_uniform(4, 2, gain=1.5, rng=gen))
+
+
 def test_forward_keys_and_batch_shapes() -> None:
     net = small_net()
     x = np.random.default_rng(1).standard_normal((6, 3))
@@ -130,11 +147,47 @@ def test_backward_matches_central_differences(hidden: str, output: str, loss: st
     y: Any = rng.integers(0, 2, size=5) if loss == "softmax_cross_entropy" else rng.uniform(0.1, 0.9, (5, 2))
     # every layer must receive a non-zero gradient, or the check would be vacuous
     _, _, grads = mlp.loss_and_gradients(net, x, y, loss)
-    assert np.all(grads.norms["W"] > 1e-6) and np.all(grads.norms["delta"] > 1e-6)
+    assert np.all(grads.norms["W"] > 1e-6) and np.all(grads.norms["b"] > 1e-6)
     report = gradcheck.check_network(net, x, y, loss)
     assert [(r.layer, r.param) for r in report.rows] == [(l, p) for l in (1, 2, 3) for p in ("W", "b")]
     assert report.max_rel_error < 1e-6, report
     assert report.passed()
+
+
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS, ids=["-".join(c) for c in COMBOS])
+def test_input_gradient_matches_central_differences(hidden: str, output: str, loss: str) -> None:
+    rng = np.random.default_rng(12)
+    net = small_net(hidden, output, seed=6)
+    x = rng.standard_normal((5, 3))
+    y: Any = rng.integers(0, 2, size=5) if loss == "softmax_cross_entropy" else rng.uniform(0.1, 0.9, (5, 2))
+    _, _, grads = mlp.loss_and_gradients(net, x, y, loss)
+    assert grads.da0.shape == x.shape and grads.da0.dtype == np.float64
+    numeric = gradcheck.numerical_gradient(lambda x_: mlp.loss_and_gradients(net, x_, y, loss)[0], x)
+    assert np.linalg.norm(numeric) > 1e-6  # not vacuous
+    assert gradcheck.relative_error(grads.da0, numeric) < 1e-7
+
+
+def test_input_gradient_is_one_more_backward_step() -> None:
+    # da0 = delta^(1) W^(1) in rows; for a one-layer linear network it is (a - y)/B @ W
+    W, b = tiny_params()
+    net = mlp.Network({1: W[1]}, {1: b[1]}, "linear", "linear")
+    x = np.array([[0.3, -1.2], [2.0, 0.5]])
+    y = np.zeros((2, 3))
+    _, fwd, grads = mlp.loss_and_gradients(net, x, y, "mse")
+    assert_allclose(grads.da0, (fwd.a[1] - y) / 2 @ W[1], rtol=1e-15)
+
+
+def test_default_loss_is_softmax_cross_entropy_everywhere() -> None:
+    import inspect
+
+    from gradlab import train
+
+    assert mlp.DEFAULT_LOSS == "softmax_cross_entropy"
+    for f in (mlp.loss_and_gradients, train.train_sgd, gradcheck.check_network):
+        assert inspect.signature(f).parameters["loss"].default == mlp.DEFAULT_LOSS, f.__name__
+    net = small_net()
+    x, labels = np.random.default_rng(0).standard_normal((4, 3)), np.array([0, 1, 1, 0])
+    assert mlp.loss_and_gradients(net, x, labels)[0] == mlp.loss_and_gradients(net, x, labels, "softmax_cross_entropy")[0]
 
 
 def test_backward_delta_and_bias_gradient_by_hand() -> None:
@@ -181,13 +234,13 @@ def test_gradient_norm_definitions() -> None:
     net = small_net("sigmoid")
     x = np.random.default_rng(3).standard_normal((7, 3))
     _, _, grads = mlp.loss_and_gradients(net, x, np.ones((7, 2)), "mse")
-    assert grads.norms["W"].shape == (3,) and grads.norms["delta"].shape == (3,)
+    assert grads.norms["W"].shape == (3,) and grads.norms["b"].shape == (3,)
     for l in (1, 2, 3):
         frob = math.sqrt(sum(float(v) ** 2 for v in grads.dW[l].ravel()))
         assert grads.norms["W"][l - 1] == pytest.approx(frob, rel=1e-13)
         summed = grads.delta[l].sum(axis=0)  # dL/db = batch-summed delta
         assert_allclose(grads.db[l], summed, rtol=1e-14)
-        assert grads.norms["delta"][l - 1] == pytest.approx(math.sqrt(float(summed @ summed)), rel=1e-13)
+        assert grads.norms["b"][l - 1] == pytest.approx(math.sqrt(float(summed @ summed)), rel=1e-13)
 
 
 def test_copy_is_deep() -> None:
@@ -335,9 +388,123 @@ def test_backward_errors() -> None:
         mlp.backward(net, {"a": fwd.a, "z": fwd.z}, np.zeros((2, 2)))  # type: ignore[arg-type]
 
 
+def test_every_entry_point_names_a_wrong_net() -> None:
+    from gradlab import train
+
+    x = np.zeros((1, 3))
+    for call in (
+        lambda: mlp.backward("net", None, x),  # type: ignore[arg-type]
+        lambda: mlp.resolve_loss("net", "mse"),  # type: ignore[arg-type]
+        lambda: mlp.loss_and_gradients("net", x, x),  # type: ignore[arg-type]
+        lambda: train.train_sgd("net", x, [0], lr=0.1, rng=0),  # type: ignore[arg-type]
+        lambda: gradcheck.check_network("net", x, [0]),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(TypeError, match=r"net must be a gradlab\.mlp\.Network, got str"):
+            call()
+
+
 def test_resolve_loss_accepts_loss_objects() -> None:
     net = small_net()
     assert mlp.resolve_loss(net, losses.LOSSES["mse"]) is losses.LOSSES["mse"]
     assert mlp.resolve_loss(net, "softmax_cross_entropy").name == "softmax_cross_entropy"
     with pytest.raises(TypeError, match=r"loss must be a name \(str\) or a Loss, got int"):
         mlp.resolve_loss(net, 3)
+
+
+# --------------------------------------------------------------------------- back-propagation, entry by entry
+
+JAC_SIZES = [4, 6, 6, 6, 6, 3]
+
+
+
+def jacobian_setup(
+    sizes: list[int] = JAC_SIZES, hidden: str = "sigmoid", output: str = "linear", rng: int = 5,
+    x_seed: int = 6, y_seed: int = 7, gain: float = 1.0,
+) -> dict[str, Any]:
+    """The page's Jacobian cell, as a function (defaults = the page's network)."""
+    net = mlp.init_network(sizes, hidden=hidden, output=output, bias_std=0.1, gain=gain, rng=rng)
+    x1 = np.random.default_rng(x_seed).standard_normal((1, sizes[0]))
+    y1 = np.random.default_rng(y_seed).uniform(size=(1, sizes[-1]))
+    _, fwd, grads = mlp.loss_and_gradients(net, x1, y1, "mse")
+    L = net.L
+    dL_daL = losses.dmse(fwd.a[L], y1)[0]
+    gp = {k: net.g(k).dg(fwd.z[k][0]) for k in range(1, L + 1)}
+    J = {L: np.eye(net.sizes[L])}
+    for l in range(L - 1, -1, -1):
+        J[l] = J[l + 1] @ np.diag(gp[l + 1]) @ net.W[l + 1]
+    delta_jac = {l: gp[l] * (J[l].T @ dL_daL) for l in range(1, L + 1)}
+    jac_diff = max(np.max(np.abs(delta_jac[l] - grads.delta[l][0])) for l in range(1, L + 1))
+
+    def output_i(i: int) -> Any:
+        return lambda xx: mlp.forward(net, xx).a[L][0, i]
+
+    J_fd = np.stack([gradcheck.numerical_gradient(output_i(i), x1, h=1e-5)[0] for i in range(net.sizes[L])])
+    norm_delta = {l: float(np.linalg.norm(grads.delta[l][0])) for l in range(1, L + 1)}
+    factor = {k: float(np.linalg.norm(net.W[k], 2) * np.max(np.abs(gp[k - 1]))) for k in range(2, L + 1)}
+    bound = {L: norm_delta[L]}
+    for l in range(L - 1, 0, -1):
+        bound[l] = bound[l + 1] * factor[l + 1]
+    return dict(net=net, x1=x1, y1=y1, fwd=fwd, grads=grads, gp=gp, J=J, J_fd=J_fd, dL_daL=dL_daL,
+                jac_diff=float(jac_diff), jac_fd_rel=gradcheck.relative_error(J[0], J_fd),
+                norm_delta=norm_delta, factor=factor, bound=bound)
+
+
+def backward_by_loops(net: mlp.Network, fwd: mlp.Forward, dL_daL: np.ndarray) -> tuple[dict, dict, dict]:
+    """The component formulas of the page, one example at a time, summed over the batch."""
+    L, B = net.L, dL_daL.shape[0]
+    delta = {l: np.zeros((B, net.sizes[l])) for l in range(1, L + 1)}
+    for i in range(B):
+        for j in range(net.sizes[L]):
+            delta[L][i, j] = dL_daL[i, j] * float(net.g(L).dg(fwd.z[L][i, j]))
+        for l in range(L - 1, 0, -1):
+            for k in range(net.sizes[l]):
+                s = sum(net.W[l + 1][j, k] * delta[l + 1][i, j] for j in range(net.sizes[l + 1]))
+                delta[l][i, k] = s * float(net.g(l).dg(fwd.z[l][i, k]))
+    dW = {l: np.zeros_like(net.W[l]) for l in range(1, L + 1)}
+    db = {l: np.zeros_like(net.b[l]) for l in range(1, L + 1)}
+    for l in range(1, L + 1):
+        for i in range(B):
+            for j in range(net.sizes[l]):
+                db[l][j] += delta[l][i, j]
+                for k in range(net.sizes[l - 1]):
+                    dW[l][j, k] += delta[l][i, j] * fwd.a[l - 1][i, k]
+    return delta, dW, db
+
+
+@pytest.mark.parametrize("hidden,output", [("sigmoid", "sigmoid"), ("tanh", "linear"), ("relu", "softplus")])
+def test_backward_is_the_component_formulas(hidden: str, output: str) -> None:
+    net = mlp.init_network([3, 5, 4, 2], hidden=hidden, output=output, bias_std=0.2, rng=21)
+    X = np.random.default_rng(22).standard_normal((3, 3))
+    Y = np.random.default_rng(23).uniform(size=(3, 2))
+    _, fwd, grads = mlp.loss_and_gradients(net, X, Y, "mse")
+    delta, dW, db = backward_by_loops(net, fwd, losses.dmse(fwd.a[net.L], Y))
+    for l in range(1, net.L + 1):
+        np.testing.assert_allclose(grads.delta[l], delta[l], rtol=1e-12, atol=1e-16)
+        np.testing.assert_allclose(grads.dW[l], dW[l], rtol=1e-12, atol=1e-16)
+        np.testing.assert_allclose(grads.db[l], db[l], rtol=1e-12, atol=1e-16)
+
+
+@pytest.mark.parametrize(
+    "hidden,output,gain",
+    [("tanh", "sigmoid", 1.0), ("relu", "linear", 2.0), ("gelu", "tanh", 3.0), ("sigmoid", "linear", 4.0)],
+)
+def test_jacobian_product_and_bound_other_networks(hidden: str, output: str, gain: float) -> None:
+    jac = jacobian_setup([3, 5, 5, 5, 2], hidden=hidden, output=output, rng=31, x_seed=32, y_seed=33, gain=gain)
+    assert jac["jac_diff"] <= 1e-12 * max(1.0, max(jac["norm_delta"].values()))
+    assert jac["jac_fd_rel"] < 1e-6
+    for l, n in jac["norm_delta"].items():
+        assert n <= jac["bound"][l] * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu"])
+def test_per_example_ratio_never_exceeds_max_slope_times_spectral_norm(hidden: str, gaussian_blobs: Any) -> None:
+    # ||delta_i^(l)|| = ||(W^(l+1)T delta_i^(l+1)) * g'(z_i^(l))|| <= max g' ||W^(l+1)||_2 ||delta_i^(l+1)||, example by
+    # example (chapter 1 draws its bound line from this).
+    blobs = gaussian_blobs(200, n_features=8, n_classes=3, rng=0)
+    top = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0}[hidden]
+    for seed in range(3):
+        net = mlp.init_network((8, 12, 12, 12, 3), hidden=hidden, init="xavier_normal", gain=3.0, rng=seed)
+        _, _, grads = mlp.loss_and_gradients(net, blobs.X_train, blobs.y_train, "softmax_cross_entropy")
+        for l in range(1, net.L):
+            ratio = np.linalg.norm(grads.delta[l], axis=1) / np.linalg.norm(grads.delta[l + 1], axis=1)
+            assert np.all(ratio <= top * np.linalg.norm(net.W[l + 1], 2) * (1 + 1e-12))

@@ -44,14 +44,6 @@ def test_plot_lines_errors() -> None:
         plotting.plot_lines([1, 2], {"a": [1, 2, 3]}, xlabel="x", ylabel="y")
 
 
-def test_plot_layer_norms() -> None:
-    fig = plotting.plot_layer_norms({"2 layers": [1e-2, 1e-1]}, {"2 layers": [1e-3, 1e-2]})
-    ax = fig.axes[0]
-    assert ax.get_yscale() == "log" and ax.get_xlabel() == "layer $l$"
-    with pytest.raises(ValueError, match="sd must have the same labels as mean"):
-        plotting.plot_layer_norms({"a": [1.0]}, {"b": [1.0]})
-
-
 def test_plot_heatmap_cells_colourbar_and_curves() -> None:
     x, y = np.array([1.0, 2.0, 3.0]), np.array([10.0, 20.0])
     values = np.arange(6.0).reshape(2, 3)
@@ -73,19 +65,6 @@ def test_plot_heatmap_errors() -> None:
     with pytest.raises(ValueError, match=r"curves\['c'\] must have x and y of one shape"):
         plotting.plot_heatmap([1, 2], [1, 2], np.zeros((2, 2)), xlabel="x", ylabel="y", cbar_label="c",
                               curves={"c": ([1, 2], [1])})
-
-
-def test_plot_fan() -> None:
-    x = np.arange(5.0)
-    runs = np.vstack([x, 2 * x, 3 * x])
-    fig = plotting.plot_fan(x, runs, theory_mean=2 * x, theory_sd=np.sqrt(x), xlabel="$k$", ylabel="$y$", n_show=2)
-    ax = fig.axes[0]
-    thin = [l for l in ax.get_lines() if l.get_linewidth() < 1]
-    assert len(thin) == 2
-    mean_line = [l for l in ax.get_lines() if l.get_label() == "mean of 3 runs"][0]
-    assert np.allclose(mean_line.get_ydata(), 2 * x)
-    with pytest.raises(ValueError, match="theory_sd must have 5 values per curve"):
-        plotting.plot_fan(x, runs, theory_mean=x, theory_sd=x[:3], xlabel="k", ylabel="y")
 
 
 def test_draw_network_labels_every_symbol() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,8 @@ CE = "softmax_cross_entropy"
 
 
 @pytest.fixture(scope="module")
-def blobs() -> data.Dataset:
-    return data.gaussian_blobs(200, n_features=2, n_classes=3, rng=0)  # 150 train, 50 test
+def blobs(gaussian_blobs: Callable[..., data.Dataset]) -> data.Dataset:
+    return gaussian_blobs(200, n_features=2, n_classes=3, rng=0)  # 150 train, 50 test
 
 
 def tanh_net(**kw: Any) -> mlp.Network:
@@ -38,7 +39,7 @@ def test_identical_seeds_give_identical_histories(blobs: data.Dataset) -> None:
     h2 = train.train_sgd(tanh_net(), blobs.X_train, blobs.y_train, rng=np.random.default_rng(5), **kw)
     assert_array_equal(h1.loss, h2.loss)
     assert_array_equal(h1.grad_W, h2.grad_W)
-    assert_array_equal(h1.grad_delta, h2.grad_delta)
+    assert_array_equal(h1.grad_b, h2.grad_b)
     for l in (1, 2):
         assert_array_equal(h1.network.W[l], h2.network.W[l])
         assert_array_equal(h1.network.b[l], h2.network.b[l])
@@ -145,9 +146,9 @@ def test_history_shapes(blobs: data.Dataset, epochs: int, batch_size: int) -> No
     steps = epochs * math.ceil(150 / batch_size)
     assert hist.loss.shape == (steps,)
     assert hist.grad_W.shape == (steps, 3)
-    assert hist.grad_delta.shape == (steps, 3)
-    assert hist.loss.dtype == hist.grad_W.dtype == hist.grad_delta.dtype == np.float64
-    assert np.all(np.isfinite(hist.loss)) and np.all(hist.grad_W > 0) and np.all(hist.grad_delta > 0)
+    assert hist.grad_b.shape == (steps, 3)
+    assert hist.loss.dtype == hist.grad_W.dtype == hist.grad_b.dtype == np.float64
+    assert np.all(np.isfinite(hist.loss)) and np.all(hist.grad_W > 0) and np.all(hist.grad_b > 0)
     assert hist.diverged_at is None
 
 
@@ -165,7 +166,7 @@ def test_absurd_learning_rate_diverges_and_stops(blobs: data.Dataset) -> None:
         assert hist.loss[k] == np.inf
         assert np.all(np.isfinite(hist.loss[:k]))
         assert hist.loss[k - 1] > 1e6 * hist.loss[0]  # it exploded before it overflowed
-        assert hist.grad_W.shape == (k, 3) and hist.grad_delta.shape == (k, 3)
+        assert hist.grad_W.shape == (k, 3) and hist.grad_b.shape == (k, 3)
         assert hist.network.W[1].dtype == np.float32
 
 
@@ -183,9 +184,9 @@ LEAKS = [
 @pytest.mark.parametrize(("dtype", "hidden", "output", "loss", "lr", "seed"), LEAKS,
                          ids=["norms-dot", "mse-overflow", "backward-matmul"])
 def test_exploding_training_never_leaks_numpy_warnings(
-    dtype: Any, hidden: str, output: str, loss: str, lr: float, seed: int
+    dtype: Any, hidden: str, output: str, loss: str, lr: float, seed: int, gaussian_blobs: Callable[..., data.Dataset]
 ) -> None:
-    ds = data.gaussian_blobs(200, rng=0)
+    ds = gaussian_blobs(200, rng=0)
     net = mlp.init_network((2, 16, 16, 3), hidden=hidden, output=output, init="he_normal", rng=seed, dtype=dtype)
     y = ds.y_train if loss == CE else np.eye(3)[ds.y_train]
     with warnings.catch_warnings():
