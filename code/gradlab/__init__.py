@@ -5,13 +5,14 @@ chapters whose code uses it; that list is generated from the chapters at each bu
 """
 
 from . import (
-    activations, chain, data, experiments, gradcheck, init, isometry, losses, mlp, products, saturation, tables, theory,
-    train, wide,
+    activations, chain, data, deeplinear, experiments, gradcheck, init, isometry, losses, mlp, products, quadrature,
+    saturation, tables, theory, train, wide,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "activations", "chain", "data", "experiments", "gradcheck", "init", "losses", "mlp",
-    "products", "saturation", "tables", "theory", "isometry", "train", "wide", "__version__",
+    "products", "saturation", "tables", "quadrature", "theory", "isometry", "deeplinear", "train", "wide",
+    "__version__",
 ]
