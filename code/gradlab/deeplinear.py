@@ -148,8 +148,7 @@ def train_deep_linear(
         If the network is not linear or has a non-zero bias, the shapes of ``X`` and ``Y`` do
         not fit it, or a number is out of range.
     """
-    if not isinstance(net, mlp.Network):
-        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
+    mlp.check_net(net)
     if net.hidden.name != "linear" or net.output.name != "linear":
         raise ValueError(
             "net must be a deep linear network (hidden and output 'linear'), "

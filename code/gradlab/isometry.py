@@ -65,8 +65,7 @@ _SB2_ROUNDING: float = 1e-14
 
 
 def _one_input(net: Any, x: ArrayLike) -> NDArray[np.floating[Any]]:
-    if not isinstance(net, mlp.Network):
-        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
+    mlp.check_net(net)
     xv = check_finite(as_array(x, "x"), "x")
     if xv.shape != (net.sizes[0],):
         raise ValueError(f"x must be one input of shape (n_0,) = ({net.sizes[0]},), got {xv.shape}")
