@@ -58,11 +58,10 @@ def test_third_derivative_bounds_used_for_the_truncation_error() -> None:
         d2 = lambda x: sigma(x) * (1 - sigma(x)) * (1 - 2 * sigma(x))  # noqa: E731
         fd = (d2(z + 1e-4) - d2(z - 1e-4)) / 2e-4
         assert fd == pytest.approx(d1 * (1 - 6 * d1), abs=1e-8)
-    # ... and p(1 - 6p) over p = sigma' in (0, 1/4] lies in [-1/8, 1/24]: the parabola's vertex is
-    # at p = 1/12, its value at the end p = 1/4 (z = 0) is -1/8, and it tends to 0 as p -> 0
-    assert 1 / 12 * (1 - 6 / 12) == pytest.approx(1 / 24, rel=1e-15)
-    assert 0.25 * (1 - 6 * 0.25) == -1 / 8
-    assert max(abs(1 / 8), abs(1 / 24)) == 1 / 8  # so max |sigma'''| = 1/8 in the h^2/48 bound
+    # ... and so max |sigma'''| = max |p(1 - 6p)| over p = sigma' in (0, 1/4] is 1/8, at p = 1/4 (z = 0):
+    # the constant of the h^2/48 bound
+    p = [sigma(z) * (1 - sigma(z)) for z in [i / 100 for i in range(-2000, 2001)]]
+    assert max(abs(v * (1 - 6 * v)) for v in p) == pytest.approx(1 / 8, rel=1e-12)
 
 
 def test_sigmoid_derivative_maximum_is_one_quarter_at_zero(glue) -> None:
