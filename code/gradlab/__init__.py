@@ -5,14 +5,14 @@ chapters whose code uses it; that list is generated from the chapters at each bu
 """
 
 from . import (
-    activations, chain, data, deeplinear, experiments, gradcheck, init, isometry, losses, mlp, products, quadrature,
+    activations, chain, data, deeplinear, gradcheck, init, isometry, losses, mlp, products, quadrature,
     saturation, tables, theory, train, wide,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "activations", "chain", "data", "experiments", "gradcheck", "init", "losses", "mlp",
+    "activations", "chain", "data", "gradcheck", "init", "losses", "mlp",
     "products", "saturation", "tables", "quadrature", "theory", "isometry", "deeplinear", "train", "wide",
     "__version__",
 ]
