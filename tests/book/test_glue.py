@@ -51,26 +51,8 @@ def test_every_glue_reference_resolves(page: str) -> None:
 
 @pytest.mark.parametrize("page", glueing_pages())
 def test_no_glued_key_is_dead(page: str) -> None:
-    if "def expected_glue" in claims_module(page).read_text():
-        pytest.skip("transitional: checked by test_recomputed_values_match")
     source = claims_module(page).read_text(encoding="utf-8")
     judged = set(re.findall(r"""["']([A-Za-z0-9_]+)["']""", source))
     dead = set(glued_values(page)) - shown_keys(page) - judged
     assert not dead, f"{page} glues keys that are neither shown in its prose nor named in {claims_module(page).name}: {sorted(dead)}"
 
-
-# Transitional, until every claims module reads its glue: a module that still recomputes its
-# chapter in expected_glue() must agree with the build, key for key.
-@pytest.mark.parametrize("page", [p for p in glueing_pages() if "def expected_glue" in claims_module(p).read_text()])
-def test_recomputed_values_match(page: str) -> None:
-    import importlib
-    import math
-
-    expected = importlib.import_module(f"test_{page}").expected_glue()
-    glued = glued_values(page)
-    assert set(glued) == set(expected)
-    for key, want in expected.items():
-        if isinstance(want, float):
-            assert math.isclose(glued[key], want, rel_tol=1e-9, abs_tol=1e-300), key
-        else:
-            assert glued[key] == want, key
