@@ -139,12 +139,17 @@ for _h in activations.NAMES:
 COMBOS = list(_COMBOS)
 
 
+def _batch(loss: str, seed: int) -> tuple[np.ndarray, Any]:
+    """Five inputs of width 3 and targets for ``loss`` (class labels or values in (0.1, 0.9))."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((5, 3))
+    return x, (rng.integers(0, 2, size=5) if loss == "softmax_cross_entropy" else rng.uniform(0.1, 0.9, (5, 2)))
+
+
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS, ids=["-".join(c) for c in COMBOS])
 def test_backward_matches_central_differences(hidden: str, output: str, loss: str) -> None:
-    rng = np.random.default_rng(11)
     net = small_net(hidden, output, seed=5)
-    x = rng.standard_normal((5, 3))
-    y: Any = rng.integers(0, 2, size=5) if loss == "softmax_cross_entropy" else rng.uniform(0.1, 0.9, (5, 2))
+    x, y = _batch(loss, seed=11)
     # every layer must receive a non-zero gradient, or the check would be vacuous
     _, _, grads = mlp.loss_and_gradients(net, x, y, loss)
     assert np.all(grads.norms["W"] > 1e-6) and np.all(grads.norms["b"] > 1e-6)
@@ -156,10 +161,8 @@ def test_backward_matches_central_differences(hidden: str, output: str, loss: st
 
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS, ids=["-".join(c) for c in COMBOS])
 def test_input_gradient_matches_central_differences(hidden: str, output: str, loss: str) -> None:
-    rng = np.random.default_rng(12)
     net = small_net(hidden, output, seed=6)
-    x = rng.standard_normal((5, 3))
-    y: Any = rng.integers(0, 2, size=5) if loss == "softmax_cross_entropy" else rng.uniform(0.1, 0.9, (5, 2))
+    x, y = _batch(loss, seed=12)
     _, _, grads = mlp.loss_and_gradients(net, x, y, loss)
     assert grads.da0.shape == x.shape and grads.da0.dtype == np.float64
     numeric = gradcheck.numerical_gradient(lambda x_: mlp.loss_and_gradients(net, x_, y, loss)[0], x)
