@@ -1,7 +1,7 @@
 """The built site in a real browser: every page loads cleanly, reads well and works offline.
 
 Run by ``make strict`` right after the HTML build (marker ``built_book``);
-``BOOK_BUILD_DIR`` selects another build, as for ``tests/test_built_book.py``.
+``BOOK_BUILD_DIR`` selects another build, as for the chapters' claims (``tests/book/bookglue.py``).
 The site is served from ``<build>/html`` on 127.0.0.1 and every page (every
 ``.html`` outside ``mathjax/`` and ``_static/``, the index and search pages
 included) is opened in Debian's Chromium through Playwright, once at desktop
