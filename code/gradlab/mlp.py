@@ -156,8 +156,8 @@ class Gradients:
         # In float64: a float32 gradient with entries above ~1e19 has a finite
         # norm that float32 itself cannot hold.
         self.norms = {
-            "W": np.array([np.linalg.norm(self.dW[l].astype(np.float64)) for l in layers]),
-            "b": np.array([np.linalg.norm(self.db[l].astype(np.float64)) for l in layers]),
+            "W": np.array([np.linalg.norm(self.dW[l].astype(np.float64, copy=False)) for l in layers]),
+            "b": np.array([np.linalg.norm(self.db[l].astype(np.float64, copy=False)) for l in layers]),
         }
 
 
@@ -192,8 +192,8 @@ def init_network(
     W: dict[int, Array] = {}
     b: dict[int, Array] = {}
     for l in range(1, len(widths)):
-        W[l] = initialisers.sample(scheme, widths[l - 1], widths[l], gain, std, gen).astype(dtype)
-        b[l] = (bias_std * gen.standard_normal(widths[l])).astype(dtype)
+        W[l] = initialisers.sample(scheme, widths[l - 1], widths[l], gain, std, gen).astype(dtype, copy=False)
+        b[l] = (bias_std * gen.standard_normal(widths[l])).astype(dtype, copy=False)
     return Network(W, b, activations.get(hidden), activations.get(output))
 
 
