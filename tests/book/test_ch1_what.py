@@ -18,14 +18,6 @@ pytestmark = pytest.mark.built_book
 LN10 = math.log(10)
 
 
-def test_glued_values_are_plain_finite_python(glue) -> None:
-    for key, value in glue.items():
-        assert key.startswith("ch1_")
-        assert type(value) in (int, float, str), (key, type(value))
-        if isinstance(value, float):
-            assert math.isfinite(value), key
-
-
 def test_set_up_of_the_experiments(glue) -> None:
     # The digits set: 1797 images in all, split into training and test images.
     assert glue["ch1_n_train"] + glue["ch1_n_test"] == 1797

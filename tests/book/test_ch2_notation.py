@@ -26,14 +26,6 @@ EPS = np.finfo(float).eps
 X_ONE = (1.0, -0.5, 2.0)  # the page's example x
 
 
-def test_glued_values_are_plain_finite_python(glue) -> None:
-    for key, value in glue.items():
-        assert key.startswith("ch2_")
-        assert type(value) in (int, float, str), (key, type(value))
-        if isinstance(value, float):
-            assert math.isfinite(value), key
-
-
 # ---------------------------------------------------------------------------
 # the worked example
 # ---------------------------------------------------------------------------

@@ -7,11 +7,13 @@ A chapter computes each number once and glues it. Its claims module,
 * every ``{glue:...}`` reference in a page names a key the page glued;
 * no glued key is dead: each is shown in the page's prose or named, literally,
   in its claims module (so a test that asserts it can be found by searching);
-* every page that glues has a claims module.
+* every page that glues has a claims module;
+* every glued value is a plain, finite Python number or a string, under the page's prefix (``ch7_``).
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -56,3 +58,12 @@ def test_no_glued_key_is_dead(page: str) -> None:
     dead = set(glued_values(page)) - shown_keys(page) - judged
     assert not dead, f"{page} glues keys that are neither shown in its prose nor named in {claims_module(page).name}: {sorted(dead)}"
 
+
+
+@pytest.mark.parametrize("page", glueing_pages())
+def test_glued_values_are_plain_finite_and_prefixed(page: str) -> None:
+    prefix = page.split("_")[0] + "_"
+    for key, value in glued_values(page).items():
+        assert key.startswith(prefix), f"{page} glues {key!r} without its prefix {prefix!r}"
+        assert type(value) in (int, float, str), f"{page}::{key} is a {type(value).__name__}: glue int, float or str"
+        assert not isinstance(value, float) or math.isfinite(value), f"{page}::{key} = {value}"
