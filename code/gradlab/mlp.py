@@ -14,6 +14,8 @@ The book's conventions, used everywhere:
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -156,9 +158,16 @@ class Gradients:
         # In float64: a float32 gradient with entries above ~1e19 has a finite
         # norm that float32 itself cannot hold.
         self.norms = {
-            "W": np.array([np.linalg.norm(self.dW[l].astype(np.float64, copy=False)) for l in layers]),
-            "b": np.array([np.linalg.norm(self.db[l].astype(np.float64, copy=False)) for l in layers]),
+            "W": np.array([_norm(self.dW[l]) for l in layers]),
+            "b": np.array([_norm(self.db[l]) for l in layers]),
         }
+
+
+def _norm(x: Array) -> float:
+    """Frobenius norm in float64: np.linalg.norm's own dot product, without its per-call overhead
+    (training records these norms at every step of every layer)."""
+    v = x.astype(np.float64, copy=False).ravel(order="K")
+    return math.sqrt(float(v.dot(v)))
 
 
 def init_network(
@@ -268,9 +277,9 @@ def backward(net: Network, fwd: Forward, dL_daL: ArrayLike) -> Gradients:
     g_L = as_array(dL_daL, "dL_daL", ndim=2, dtype=net.dtype)
     if g_L.shape != fwd.a[L].shape:
         raise ValueError(f"dL_daL must have the output's shape {fwd.a[L].shape}, got {g_L.shape}")
-    delta = {L: g_L * net.g(L).dg(fwd.z[L])}
+    delta = {L: g_L * net.g(L).slope(fwd.z[L], fwd.a[L])}  # slope(z, a) = g'(z), reusing a = g(z)
     for l in range(L - 1, 0, -1):
-        delta[l] = (delta[l + 1] @ net.W[l + 1]) * net.g(l).dg(fwd.z[l])
+        delta[l] = (delta[l + 1] @ net.W[l + 1]) * net.g(l).slope(fwd.z[l], fwd.a[l])
     dW = {l: delta[l].T @ fwd.a[l - 1] for l in range(1, L + 1)}
     db = {l: delta[l].sum(axis=0) for l in range(1, L + 1)}
     return Gradients(delta, dW, db, da0=delta[1] @ net.W[1])

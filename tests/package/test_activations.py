@@ -383,3 +383,32 @@ def test_tanh_is_a_rescaled_sigmoid() -> None:
         lhs = abs(w) * A.dtanh(w * a + b)
         rhs = abs(4 * w) * A.dsigmoid(4 * w * a / 2 + 2 * b)
         np.testing.assert_allclose(lhs, rhs, rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", A.NAMES)
+def test_slope_given_the_forward_output_is_the_derivative(name: str) -> None:
+    # Activation.slope(z, a) is what back-propagation multiplies by; tanh and the sigmoid reuse
+    # a = g(z) (1 - a^2, a(1 - a)) and recompute from z only where that would cancel.
+    act = A.get(name)
+    z = np.concatenate([np.linspace(-60.0, 60.0, 240_001), [0.0, 1e4, -1e4, np.inf, -np.inf, np.nan]])
+    with np.errstate(all="raise"):
+        got = act.slope(z, act.g(z))
+    want = act.dg(z)
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    assert np.all(np.abs(got[ok] - want[ok]) <= 4e-15 * np.abs(want[ok]))
+    if act.dg_given_g is None:  # no shortcut: the slope is dg itself, to the bit
+        assert np.array_equal(got, want, equal_nan=True)
+    z32 = z.astype(np.float32)  # float32 takes the exact path: 1 - a^2 would keep ~3 digits at |z| = 2
+    assert np.array_equal(act.slope(z32, act.g(z32)), act.dg(z32), equal_nan=True)
+
+
+def test_slope_shortcut_is_used_and_differs_from_dg_only_in_rounding() -> None:
+    # The shortcut exists for tanh and the sigmoid; without it this test would not distinguish the paths.
+    z = np.random.default_rng(0).standard_normal(10_000)
+    for name in ("tanh", "sigmoid"):
+        act = A.get(name)
+        assert act.dg_given_g is not None
+        got, want = act.slope(z, act.g(z)), act.dg(z)
+        assert not np.array_equal(got, want)  # a different formula...
+        assert np.max(np.abs(got - want) / want) < 4e-15  # ...with the same value
