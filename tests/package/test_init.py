@@ -186,3 +186,28 @@ def test_std_is_refused_by_every_scheme_but_normal(call: Any) -> None:
             continue
         with pytest.raises(ValueError, match=rf"std only applies to the 'normal' scheme, got std=1.0 for '{name}'"):
             call(name, 3, 2, std=1.0, **kwargs)  # even the neutral value: it would be ignored
+
+
+def test_uniform_bound_closed_forms_and_samples() -> None:
+    # Glorot's sqrt(6/(n_in + n_out)), He's sqrt(6/n_in), the standard 1/sqrt(n_in); a = sqrt(3 Var W)
+    for name, a in UNIFORM_BOUND.items():
+        assert I.uniform_bound(name, N_IN, N_OUT) == pytest.approx(a, rel=1e-14)
+        assert I.uniform_bound(name, N_IN, N_OUT, gain=GAIN) == pytest.approx(GAIN * a, rel=1e-14)
+        assert I.uniform_bound(name, N_IN, N_OUT) ** 2 / 3 == pytest.approx(I.variance(name, N_IN, N_OUT), rel=1e-14)
+        # the draw fills [-a, a] and its sample variance is a^2/3: 150000 uniform entries have
+        # sd of mean(W^2) = v sqrt(0.8 / N) ~ 0.23 % of v, tolerance 5 sd
+        W = I.draw(name, N_IN, N_OUT, rng=21)
+        assert np.abs(W).max() <= a
+        assert np.mean(W**2) == pytest.approx(a * a / 3, rel=5 * math.sqrt(0.8 / N))
+
+
+def test_uniform_bound_refuses_schemes_that_are_not_uniform() -> None:
+    for name in ("normal", "xavier_normal", "he_normal", "lecun_normal", "orthogonal"):
+        with pytest.raises(ValueError, match=rf"name must be a uniform scheme \(standard, xavier_uniform, he_uniform\), got '{name}'"):
+            I.uniform_bound(name, 4, 3)
+    with pytest.raises(ValueError, match="unknown initialiser 'glorot'"):
+        I.uniform_bound("glorot", 4, 3)
+    with pytest.raises(ValueError, match="n_in must be >= 1"):
+        I.uniform_bound("he_uniform", 0, 3)
+    with pytest.raises(ValueError, match="gain must be > 0"):
+        I.uniform_bound("he_uniform", 4, 3, gain=-1.0)
