@@ -119,6 +119,54 @@ def test_norm_bound_on_the_page_network(glue) -> None:
     assert 0 < glue["ch3_bound_max_slope"] <= 0.25
 
 
+def test_looseness_of_the_bound_grows_with_depth_not_width(glue) -> None:
+    # the lemma holds for every seed and width: the bound over the actual ratio is at least 1
+    assert glue["ch3_loose_min_all"] >= 1 - 1e-12
+    # "splits exactly into" a norm part and a slope part per layer (product over layers = looseness)
+    assert glue["ch3_loose_split_gap"] < 1e-12
+    # "about ten times the actual ratio" at every width: the medians over ten seeds stay within
+    # a factor 1.5 of each other (measured 8.8 to 11.0) while sqrt(n) grows 8-fold
+    assert glue["ch3_loose_sqrt_growth"] == math.sqrt(384 / 6) == 8
+    assert 6 < glue["ch3_loose_med_min"] <= glue["ch3_loose_med_max"] < 14
+    assert glue["ch3_loose_med_max"] / glue["ch3_loose_med_min"] < 1.5 < glue["ch3_loose_sqrt_growth"]
+    # the width narrows the spread between seeds (n = 6: 2.7 to 18.6; n = 384: 8.7 to 11.1)
+    spread_small = glue["ch3_loose_max_small"] / glue["ch3_loose_min_small"]
+    spread_large = glue["ch3_loose_max_large"] / glue["ch3_loose_min_large"]
+    assert spread_small > 3 and spread_large < 1.5
+    assert glue["ch3_loose_min_large"] <= glue["ch3_loose_med_large"] <= glue["ch3_loose_max_large"]
+    # norm part -> 1 + sqrt(m/n): 2 for the n x n layers (median 1.98 at n = 384, within 5 %),
+    # near 1 for the 3 x 384 output layer (at least 1, since ||W^T v|| <= ||W||_2 ||v||)
+    assert glue["ch3_loose_norm_sq_large"] == pytest.approx(1 + math.sqrt(1), rel=0.05)
+    assert 1 <= glue["ch3_loose_norm_out_large"] < 1 + math.sqrt(3 / 384) + 0.05
+    # "the slopes cost little": slope parts are >= 1 by definition, medians a few per cent above
+    assert 1 <= glue["ch3_loose_slope_max"] < 1.1
+    # "mostly 2^3, a factor 2 from each square layer"
+    assert 2**3 <= glue["ch3_loose_med_large"] < 1.5 * 2**3
+
+
+def test_weight_gradient_is_delta_times_the_input(glue) -> None:
+    # ||delta a^T||_F = ||delta|| ||a||, to rounding, in every layer
+    assert glue["ch3_dW_gap"] < 1e-14
+    # sigmoid outputs lie in (0, 1), so ||a^(l)|| < sqrt(n) = sqrt(6); they "stay put"
+    assert glue["ch3_n_hidden"] == 6
+    assert 0 < glue["ch3_dW_hidden_a_min"] <= glue["ch3_dW_aLm1_norm"] <= glue["ch3_dW_hidden_a_max"]
+    assert glue["ch3_dW_hidden_a_max"] < math.sqrt(glue["ch3_n_hidden"])
+    assert glue["ch3_dW_hidden_a_max"] / glue["ch3_dW_hidden_a_min"] < 1.5
+    # the raw input is larger, and lifts the first layer's weight gradient by ||a^(0)||/||a^(L-1)||
+    assert glue["ch3_dW_a0_norm"] > glue["ch3_dW_hidden_a_max"]
+    assert glue["ch3_dW_ratio"] == pytest.approx(
+        glue["ch3_norm_ratio"] * glue["ch3_dW_a0_norm"] / glue["ch3_dW_aLm1_norm"], rel=1e-12
+    )
+    assert glue["ch3_dW_ratio"] > glue["ch3_norm_ratio"]
+
+
+def test_batch_weight_gradient_is_at_most_the_sum_of_outer_products(glue) -> None:
+    assert glue["ch3_dW_B"] == 8
+    # triangle inequality: at most 1; hidden layers (positive inputs) 0.89 to 0.97, layer 1 0.52
+    assert 0.8 < glue["ch3_dW_batch_hidden_min"] <= glue["ch3_dW_batch_hidden_max"] <= 1 + 1e-12
+    assert 0 < glue["ch3_dW_batch_first"] < 0.7 < glue["ch3_dW_batch_hidden_min"]
+
+
 # --- whole-network gradient check ---------------------------------------------
 
 
