@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from gradlab import activations, saturation
+from gradlab import activations, saturation, theory
 
 PAGE = "ch4_sigmoid_derivative"
 pytestmark = pytest.mark.built_book
@@ -190,6 +190,96 @@ def test_unscaled_normal_statistics_match_the_gaussian(glue) -> None:
     assert glue["ch4_nrm_ge4"] / n < 1e-3
     assert (glue["ch4_nrm_maxabs"] >= 4) == (glue["ch4_nrm_ge4"] > 0)
     assert glue["ch4_nrm_maxabs"] < 5.5  # P(max of 65536 |N(0,1)| draws > 5.5) is about 0.3 %
+
+
+# --------------------------------------------------------------------------- a wide layer
+# The chapter computes chi1 with gradlab.theory; a single cheap call checks a glued property of it.
+
+TOL_WIDE = 0.05  # the page's stated tolerance between the measured median growth and chi1
+
+
+def test_critical_weight_variance_of_the_sigmoid_without_biases(glue) -> None:
+    crit = glue["ch4_sig_crit"]
+    assert theory.chi1("sigmoid", crit, 0.0) == pytest.approx(1.0, abs=1e-9)
+    # "far above the scaled schemes' (sigma_w^2 about 1) but below n": N(0, 1) at width 256 explodes
+    assert 10 < crit < N
+    assert glue["ch4_sig_crit_s"] == pytest.approx(math.sqrt(crit / N), rel=1e-12)
+    assert glue["ch4_sig_crit_s"] < 1 < 4  # "far below the |w| >= 4 that the chain needs"
+    # Xavier normal, n_in = n_out: sigma_w^2 = 1, deep in the ordered phase
+    assert glue["ch4_chi1_xavier"] < 0.1
+    assert glue["ch4_chi1_xavier_inv"] == pytest.approx(1 / glue["ch4_chi1_xavier"], rel=1e-12)
+
+
+def test_asymptote_of_chi1_for_large_weight_variance(glue) -> None:
+    # int sigma'^2 du = int_0^1 s(1 - s) ds = 1/6 (a Riemann sum over [-40, 40] with step 1e-3)
+    assert glue["ch4_int_dsig2"] == pytest.approx(1 / 6, abs=1e-9)
+    # q* / sigma_w^2 -> 1/2 from below, as E[sigma^2] = 1/2 - 1/sqrt(2 pi q*) + O(q^-3/2)
+    r = glue["ch4_q_ratio_1e3"]
+    assert 0.45 < r < 0.5
+    assert r == pytest.approx(0.5 - 1 / math.sqrt(2 * math.pi * 1000 * r), abs=1e-3)
+    assert glue["ch4_chi1_1e3"] == pytest.approx(theory.chi1("sigmoid", 1000.0, 0.0), rel=1e-12)
+    assert glue["ch4_asym_1e3"] == pytest.approx(math.sqrt(1000) / (6 * math.sqrt(math.pi)), rel=1e-14)
+    assert glue["ch4_asym_ratio_1e3"] == pytest.approx(glue["ch4_chi1_1e3"] / glue["ch4_asym_1e3"], rel=1e-12)
+    # the ratio tends to 1 from above, like 1 + 1/(sqrt(pi) sigma_w)
+    assert 1 < glue["ch4_asym_ratio_1e3"] < glue["ch4_asym_ratio_1e2"]
+    assert glue["ch4_asym_ratio_1e3"] - 1 < 0.02
+    assert glue["ch4_one_over_sqrt_pi"] == pytest.approx(1 / math.sqrt(math.pi), rel=1e-15)
+    assert glue["ch4_asym_corr_1e3"] == pytest.approx(1 / math.sqrt(math.pi), rel=0.05)
+    assert glue["ch4_asym_corr_1e3"] == pytest.approx((glue["ch4_asym_ratio_1e3"] - 1) * math.sqrt(1000), rel=1e-9)
+
+
+def test_measured_growth_of_the_normal_network_matches_chi1(glue) -> None:
+    assert glue["ch4_wide_depth"] == 20 and glue["ch4_wide_seeds"] == 16
+    chi1, median = glue["ch4_wide_chi1"], glue["ch4_wide_median"]
+    assert chi1 == pytest.approx(theory.chi1("sigmoid", float(N), 0.0), rel=1e-12)
+    assert glue["ch4_wide_q_star"] == pytest.approx(theory.fixed_point_q("sigmoid", float(N), 0.0), rel=1e-12)
+    # both exceed 1, and so does every seed
+    assert chi1 > 1 and median > 1 and glue["ch4_wide_min"] > 1
+    assert glue["ch4_wide_min"] <= median <= glue["ch4_wide_max"]
+    # the tolerance is justified by the spread: more than four standard errors of the median
+    assert glue["ch4_wide_se_median"] == pytest.approx(1.2533 * glue["ch4_wide_spread"] / 4, rel=1e-9)
+    assert 4 * glue["ch4_wide_se_median"] < TOL_WIDE
+    assert glue["ch4_wide_dev"] == pytest.approx(abs(median / chi1 - 1), rel=1e-9)
+    assert glue["ch4_wide_dev"] < TOL_WIDE
+    # the reviewer's "about 1.5 per layer in mean square", and the asymptote sigma_w/(6 sqrt pi) nearby
+    assert median == pytest.approx(1.5, abs=0.1)
+    assert chi1 == pytest.approx(math.sqrt(N) / (6 * math.sqrt(math.pi)), rel=0.05)
+
+
+def test_most_units_of_the_normal_network_are_saturated(glue) -> None:
+    sat = glue["ch4_wide_sat"]
+    assert sat == pytest.approx(math.erfc(glue["ch4_z_one_percent"] / math.sqrt(2 * glue["ch4_wide_q_star"])), rel=1e-12)
+    assert sat > 0.5  # "The units are mostly saturated"
+
+
+def test_chain_factor_stays_below_one_where_the_wide_layer_explodes(glue) -> None:
+    # steady state of the chain with w = 1, b = 0: z = sigma(z), factor sigma'(z*)
+    z = 0.0
+    for _ in range(200):
+        z = sigma(z)
+    assert glue["ch4_chain_at1"] == pytest.approx(sigma(z) * (1 - sigma(z)), rel=1e-12)
+    assert glue["ch4_chain_at1_sq"] == pytest.approx(glue["ch4_chain_at1"] ** 2, rel=1e-12)
+    # "the chain never reaches 1": its largest factor, on the grid from 0.05 to 30, is far below it
+    assert glue["ch4_chain_at1"] <= glue["ch4_chain_max"] < 0.5
+    assert 1 < glue["ch4_chain_argmax"] < 2.5
+    # at the same per-weight scale s = 1: chain far below 1, wide layer above 1
+    assert glue["ch4_chain_at1_sq"] < 0.1 < 1 < glue["ch4_wide_chi1"]
+    # at s = 1/sqrt(n) = 1/16 the chain's z settles near s/2 = 1/32, where sigma' is almost 1/4:
+    # factor (s/4)^2 = (1/64)^2, far below the wide layer's chi1 (the chain exaggerates vanishing)
+    assert glue["ch4_chain_xavier_sq"] == pytest.approx((1 / 64) ** 2, rel=1e-3)
+    assert glue["ch4_chain_xavier_sq"] < glue["ch4_chi1_xavier"] / 100 < 1
+
+
+def test_sigmoid_inputs_make_weight_updates_share_one_sign(glue) -> None:
+    # rows of outer(delta, a) share one sign whenever every a_k > 0: exactly 1 for sigmoid inputs
+    assert glue["ch4_sign_sig_4"] == 1.0 and glue["ch4_sign_sig_n"] == 1.0
+    # tanh inputs: probability 2^(1 - n) per example; 2^-3 within 4 binomial standard errors ...
+    m = glue["ch4_sign_examples"]
+    assert m == 2000
+    p = 2.0**-3
+    assert abs(glue["ch4_sign_tanh_4"] - p) < 4 * math.sqrt(p * (1 - p) / m)
+    # ... and 2^-255 for n = 256: never seen
+    assert glue["ch4_sign_tanh_n"] == 0.0
 
 
 # --------------------------------------------------------------------------- exercises
