@@ -3,6 +3,9 @@ r"""Plain minibatch SGD that records how fast each layer learns.
 The update is :math:`W^{(l)} \leftarrow W^{(l)} - \alpha\, \partial L/\partial W^{(l)}`
 (and the same for :math:`b^{(l)}`): a step *down* the gradient. (The seed
 note writes ``+``, which climbs the loss; chapter ``ch1_what`` shows it.)
+Optionally the gradient is first clipped by its global norm
+(:func:`clip_by_global_norm`), the remedy for exploding gradients of
+Pascanu, Mikolov & Bengio (2013).
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_array, check_finite, check_nonnegative, check_positive_int, check_rng
+from ._validate import as_array, check_finite, check_nonnegative, check_positive, check_positive_int, check_rng
 from .mlp import DEFAULT_LOSS, Gradients, Network, backward, check_net, forward, resolve_loss
 
-__all__ = ["History", "sgd_step", "train_sgd", "accuracy"]
+__all__ = ["History", "global_norm", "clip_by_global_norm", "sgd_step", "train_sgd", "accuracy"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class History:
         each step; after divergence one last entry, ``inf``, for the step that
         could not be taken.
     grad_W : numpy.ndarray
-        Shape (steps, L): :math:`\|\partial L/\partial W^{(l)}\|_F` per step and layer.
+        Shape (steps, L): :math:`\|\partial L/\partial W^{(l)}\|_F` per step and layer
+        (before any clipping: the gradient the network produced).
     grad_b : numpy.ndarray
         Shape (steps, L): :math:`\|\partial L/\partial b^{(l)}\| = \|\sum_{\text{batch}} \delta^{(l)}\|`,
         Nielsen's "speed of learning" of layer l.
@@ -46,6 +50,67 @@ class History:
     grad_b: NDArray[np.float64]
     network: Network
     diverged_at: int | None
+
+
+def _check_grads(grads: Any) -> Gradients:
+    if not isinstance(grads, Gradients):
+        raise TypeError(f"grads must be a gradlab.mlp.Gradients, got {type(grads).__name__}")
+    return grads
+
+
+def global_norm(grads: Gradients) -> float:
+    r"""The norm of the whole parameter gradient, every layer's weights and biases together.
+
+    .. math:: \|g\| = \Big(\sum_{l=1}^{L} \big\|\partial L/\partial W^{(l)}\big\|_F^2
+              + \big\|\partial L/\partial b^{(l)}\big\|^2\Big)^{1/2}
+
+    Computed in float64 from ``grads.norms``.
+    """
+    grads = _check_grads(grads)
+    return float(np.sqrt(np.sum(grads.norms["W"] ** 2) + np.sum(grads.norms["b"] ** 2)))
+
+
+def clip_by_global_norm(grads: Gradients, max_norm: float) -> Gradients:
+    r"""Gradient clipping: rescale the gradient so that its global norm is at most ``max_norm``.
+
+    With :math:`g` the whole parameter gradient (:func:`global_norm`) and threshold
+    :math:`\theta`,
+
+    .. math:: g \leftarrow \begin{cases} g & \|g\| \le \theta, \\
+              \theta\, g / \|g\| & \|g\| > \theta, \end{cases}
+
+    which keeps the direction of the step and bounds its length by
+    :math:`\alpha\theta` (Pascanu, Mikolov & Bengio, 2013). All layers are scaled by
+    the same factor :math:`c = \min(1, \theta/\|g\|)`; so are ``delta`` and ``da0``,
+    so the result is the gradient of :math:`c\,L`.
+
+    Parameters
+    ----------
+    grads : Gradients
+        From :func:`gradlab.mlp.backward`; every entry must be finite.
+    max_norm : float
+        The threshold :math:`\theta > 0`.
+
+    Returns
+    -------
+    Gradients
+        ``grads`` itself when its norm is at most ``max_norm``, otherwise a rescaled copy
+        (same dtypes).
+    """
+    grads = _check_grads(grads)
+    max_norm = check_positive(max_norm, "max_norm")
+    norm = global_norm(grads)
+    if not np.isfinite(norm):
+        raise ValueError(f"grads must be finite to be clipped, but its global norm is {norm}")
+    if norm <= max_norm:
+        return grads
+    c = max_norm / norm
+
+    def scaled(d: dict[int, NDArray[Any]]) -> dict[int, NDArray[Any]]:
+        return {l: (c * v).astype(v.dtype, copy=False) for l, v in d.items()}
+
+    return Gradients(scaled(grads.delta), scaled(grads.dW), scaled(grads.db),
+                     (c * grads.da0).astype(grads.da0.dtype, copy=False))
 
 
 def sgd_step(net: Network, grads: Gradients, lr: float) -> None:
@@ -66,6 +131,7 @@ def train_sgd(
     lr: float,
     epochs: int = 1,
     batch_size: int = 32,
+    clip_norm: float | None = None,
     rng: np.random.Generator | int,
 ) -> History:
     """Train a copy of ``net`` by minibatch SGD, shuffling with ``rng`` each epoch.
@@ -73,7 +139,9 @@ def train_sgd(
     Identical seeds give identical histories. Training stops early, with
     ``diverged_at`` set, as soon as the network's output stops being finite:
     that is what an exploding loss looks like in floating point. The loss is
-    softmax cross-entropy unless ``loss`` names another.
+    softmax cross-entropy unless ``loss`` names another. With ``clip_norm`` set,
+    each step uses :func:`clip_by_global_norm` of the minibatch gradient with that
+    threshold; the history records the gradient before clipping.
     """
     X = check_finite(as_array(X, "X", ndim=2, dtype=check_net(net).dtype), "X")
     y_arr = np.asarray(y)
@@ -83,6 +151,8 @@ def train_sgd(
     lr = check_nonnegative(lr, "lr")
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
+    if clip_norm is not None:
+        clip_norm = check_positive(clip_norm, "clip_norm")
     gen = check_rng(rng)
     work = net.copy()
     rec_loss: list[float] = []
@@ -109,6 +179,8 @@ def train_sgd(
             rec_loss.append(value)
             rec_W.append(grads.norms["W"])
             rec_b.append(grads.norms["b"])
+            if clip_norm is not None:
+                grads = clip_by_global_norm(grads, clip_norm)
             with np.errstate(over="ignore", invalid="ignore"):  # an inf weight is caught at the next step
                 sgd_step(work, grads, lr)
         if diverged_at is not None:

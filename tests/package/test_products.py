@@ -22,6 +22,42 @@ def test_lyapunov_closed_form() -> None:
     assert products.lyapunov_gaussian(4) == pytest.approx(0.5 * (np.log(2) + digamma(2)))
 
 
+def test_zero_lyapunov_scale_closed_forms() -> None:
+    # psi(1/2) = -gamma - 2 ln 2, psi(1) = -gamma, psi(2) = 1 - gamma: s2 = exp(-psi(n/2)) / 2
+    g = np.euler_gamma
+    assert products.zero_lyapunov_s2(1) == pytest.approx(2 * np.exp(g), rel=1e-14)
+    assert products.zero_lyapunov_s2(2) == pytest.approx(np.exp(g) / 2, rel=1e-14)
+    assert products.zero_lyapunov_s2(4) == pytest.approx(np.exp(g - 1) / 2, rel=1e-14)
+    # it is the root of lambda_1, and the typical scale is not the mean-square scale 1/n
+    for n in (1, 3, 4, 17, 256, 10_000):
+        s2 = products.zero_lyapunov_s2(n)
+        assert products.lyapunov_gaussian(n, s2) == pytest.approx(0.0, abs=1e-12)
+        assert products.lyapunov_gaussian(n, 1.0 / n) < 0  # 1/n: the typical size shrinks
+        # psi(x) < ln x - 1/(2x) gives n s2 > exp(1/n) > 1
+        assert n * s2 > np.exp(1.0 / n) > 1
+
+
+@pytest.mark.parametrize("n", [64, 256, 4096, 16384])
+def test_zero_lyapunov_scale_large_n_limit(n: int) -> None:
+    # n s2 = exp(ln(n/2) - psi(n/2)) = exp(1/n + 1/(3 n^2) + ...) = 1 + 1/n + 5/(6 n^2) + O(n^-3)
+    excess = n * products.zero_lyapunov_s2(n) - 1 - 1 / n
+    assert excess * n**2 == pytest.approx(5 / 6, rel=2.0 / n + 1e-6)
+
+
+def test_zero_lyapunov_scale_keeps_the_typical_size_monte_carlo() -> None:
+    # One step of ln||Mv|| at s2_0 has mean 0; its mean square n s2_0 is above one.
+    n, runs = 4, 20000
+    s2 = products.zero_lyapunov_s2(n)
+    steps = products.log_norms_of_products(n, 1, n_seeds=runs, s2=s2, rng=11)[:, 1]
+    sd = products.log_norm_step_sd(n)
+    assert abs(steps.mean()) < 4 * sd / np.sqrt(runs)  # 4 standard errors of 0
+    # E||Mv||^2 = n s2_0 = 2 exp(gamma - 1) = 1.31; one sample has variance (n s2)^2 (1 + 2/n) - (n s2)^2
+    ms = np.exp(2 * steps)
+    se = n * s2 * np.sqrt(2 / n) / np.sqrt(runs)
+    assert abs(ms.mean() - n * s2) < 4 * se
+    assert ms.mean() > 1.2
+
+
 def test_one_step_distribution_matches_chi_square() -> None:
     # One step: ln||Mv|| = 0.5 ln(chi^2_n): mean lambda, sd log_norm_step_sd(n).
     n, runs = 4, 20000
@@ -60,6 +96,9 @@ def test_deep_products_do_not_overflow() -> None:
         (lambda: products.lyapunov_gaussian(0), ValueError, "n must be >= 1"),
         (lambda: products.lyapunov_gaussian(4, -1.0), ValueError, "s2 must be > 0"),
         (lambda: products.log_norm_step_sd(2.0), TypeError, "n must be an integer"),
+        (lambda: products.zero_lyapunov_s2(0), ValueError, "n must be >= 1"),
+        (lambda: products.zero_lyapunov_s2(4.0), TypeError, "n must be an integer"),
+        (lambda: products.zero_lyapunov_s2(True), TypeError, "n must be an integer"),
         (lambda: products.log_norms_of_products(4, 0, n_seeds=2, rng=0), ValueError, "depth must be >= 1"),
         (lambda: products.log_norms_of_products(4, 3, n_seeds=2, rng="x"), TypeError, "rng must be"),
     ],

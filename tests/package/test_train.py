@@ -198,6 +198,102 @@ def test_exploding_training_never_leaks_numpy_warnings(
     assert np.all(np.isfinite(hist.grad_W)) and hist.grad_W.shape == (k, 3)
 
 
+# --------------------------------------------------------------------------- gradient clipping
+
+
+def small_grads(dtype: Any = np.float64) -> mlp.Gradients:
+    net = tanh_net(dtype=dtype)
+    x = np.random.default_rng(3).standard_normal((6, 2))
+    return mlp.loss_and_gradients(net, x, [0, 1, 2, 0, 1, 2], CE)[2]
+
+
+def test_global_norm_by_hand() -> None:
+    g = small_grads()
+    by_hand = math.sqrt(sum(float(np.sum(g.dW[l] ** 2) + np.sum(g.db[l] ** 2)) for l in (1, 2)))
+    assert train.global_norm(g) == pytest.approx(by_hand, rel=1e-12)
+    # a two-layer gradient with ||dW|| = 3, ||db|| = 4 in layer 1 and 12 in layer 2: norm 13
+    hand = mlp.Gradients({1: np.zeros((1, 1))}, {1: np.array([[3.0]]), 2: np.zeros((1, 1))},
+                         {1: np.array([4.0]), 2: np.array([12.0])}, np.zeros((1, 1)))
+    assert train.global_norm(hand) == 13.0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_clipping_caps_the_norm_and_keeps_the_direction(dtype: Any) -> None:
+    g = small_grads(dtype)
+    norm = train.global_norm(g)
+    theta = norm / 7
+    c = train.clip_by_global_norm(g, theta)
+    assert c is not g
+    assert train.global_norm(c) == pytest.approx(theta, rel=1e-5 if dtype == np.float32 else 1e-12)  # capped
+    for l in (1, 2):
+        # the same direction: every entry scaled by the same positive factor theta / norm
+        assert_allclose(c.dW[l], g.dW[l] / 7, rtol=1e-5 if dtype == np.float32 else 1e-12)
+        assert_allclose(c.db[l], g.db[l] / 7, rtol=1e-5 if dtype == np.float32 else 1e-12)
+        assert_allclose(c.delta[l], g.delta[l] / 7, rtol=1e-5 if dtype == np.float32 else 1e-12)
+        assert c.dW[l].dtype == c.db[l].dtype == dtype
+        cos = np.sum(c.dW[l] * g.dW[l]) / (np.linalg.norm(c.dW[l]) * np.linalg.norm(g.dW[l]))
+        assert cos == pytest.approx(1.0, abs=1e-6)
+    assert_allclose(c.da0, g.da0 / 7, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    assert_array_equal(g.dW[1], small_grads(dtype).dW[1])  # the input is not modified
+
+
+def test_clipping_below_the_threshold_is_a_no_op() -> None:
+    g = small_grads()
+    norm = train.global_norm(g)
+    assert train.clip_by_global_norm(g, 2 * norm) is g
+    assert train.clip_by_global_norm(g, norm) is g  # at the threshold: untouched
+
+
+def test_clipped_training_takes_bounded_steps(blobs: data.Dataset) -> None:
+    # With clip_norm = theta every step moves the parameters by at most lr * theta,
+    # and a clipping threshold above every gradient changes nothing.
+    net = mlp.init_network((2, 16, 16, 3), hidden="relu", output="linear", init="he_normal", rng=0)
+    lr, theta = 0.5, 0.05
+    full = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=lr, epochs=1, batch_size=150, rng=0)
+    clipped = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=lr, epochs=1, batch_size=150, rng=0,
+                              clip_norm=theta)
+    g0 = np.sqrt(np.sum(full.grad_W[0] ** 2) + np.sum(full.grad_b[0] ** 2))
+    assert g0 > theta  # the test clips for real
+    moved = math.sqrt(sum(float(np.sum((clipped.network.W[l] - net.W[l]) ** 2)
+                                + np.sum((clipped.network.b[l] - net.b[l]) ** 2)) for l in (1, 2, 3)))
+    assert moved == pytest.approx(lr * theta, rel=1e-9)
+    assert_array_equal(clipped.grad_W, full.grad_W)  # the history records the gradient before clipping
+    loose = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=lr, epochs=3, batch_size=50, rng=0, clip_norm=1e6)
+    plain = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=lr, epochs=3, batch_size=50, rng=0)
+    assert_array_equal(loose.loss, plain.loss)
+
+
+def test_clipping_tames_an_absurd_learning_rate(blobs: data.Dataset) -> None:
+    # the float32 network of test_absurd_learning_rate_diverges_and_stops
+    net = mlp.init_network((2, 16, 16, 3), hidden="relu", output="linear", init="he_normal", rng=0,
+                           dtype=np.float32)
+    plain = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=1e6, epochs=5, batch_size=30, rng=0)
+    clipped = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=1e6, epochs=5, batch_size=30, rng=0,
+                              clip_norm=1e-7)  # steps of length at most 0.1
+    assert plain.diverged_at is not None
+    assert clipped.diverged_at is None and np.all(np.isfinite(clipped.loss))
+    assert clipped.loss.max() < 10 * clipped.loss[0]
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (lambda g: train.clip_by_global_norm(g, 0.0), ValueError, r"max_norm must be > 0, got 0\.0"),
+        (lambda g: train.clip_by_global_norm(g, -1), ValueError, r"max_norm must be > 0"),
+        (lambda g: train.clip_by_global_norm(g, float("nan")), ValueError, r"max_norm must be finite"),
+        (lambda g: train.clip_by_global_norm(g, "1"), TypeError, r"max_norm must be a real number, got str"),
+        (lambda g: train.clip_by_global_norm({"W": 1}, 1.0), TypeError, r"grads must be a gradlab\.mlp\.Gradients"),
+        (lambda g: train.global_norm(None), TypeError, r"grads must be a gradlab\.mlp\.Gradients, got NoneType"),
+        (lambda g: train.clip_by_global_norm(
+            mlp.Gradients({1: np.zeros((1, 1))}, {1: np.array([[np.inf]])}, {1: np.zeros(1)}, np.zeros((1, 1))), 1.0),
+         ValueError, r"grads must be finite to be clipped"),
+    ],
+)
+def test_clipping_errors(call: Callable[[mlp.Gradients], Any], exc: type[Exception], match: str) -> None:
+    with pytest.raises(exc, match=match):
+        call(small_grads())
+
+
 # --------------------------------------------------------------------------- accuracy
 
 
@@ -233,6 +329,8 @@ def test_accuracy_is_a_fraction(blobs: data.Dataset) -> None:
         (dict(net=mlp.init_network((2, 3), output="sigmoid", rng=0)), ValueError,
          r"softmax_cross_entropy expects logits.*got 'sigmoid'"),
         (dict(loss="l1"), ValueError, r"unknown loss 'l1'"),
+        (dict(clip_norm=0), ValueError, r"clip_norm must be > 0, got 0"),
+        (dict(clip_norm="big"), TypeError, r"clip_norm must be a real number, got str"),
         (dict(rng=1.5), TypeError, r"rng must be a numpy\.random\.Generator or an integer seed, got float"),
     ],
 )
