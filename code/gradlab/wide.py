@@ -9,16 +9,18 @@ the first layer starts exactly where the theory's maps start, and records per la
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import digamma, gammaln, polygamma
 
 from . import activations, theory
 from ._validate import as_array, check_finite, check_nonnegative, check_positive, check_positive_int, check_rng
 from .mlp import backward, forward, init_network
 
-__all__ = ["WideSignals", "wide_network_signals"]
+__all__ = ["WideSignals", "wide_network_signals", "ReluLogNormLaw", "relu_log_norm_law"]
 
 
 @dataclass(frozen=True)
@@ -132,3 +134,99 @@ def wide_network_signals(
         c_out.append([a @ b / (np.linalg.norm(a) * np.linalg.norm(b)) for a, b in zip(z1, z2)])
         d_out.append([np.mean(grads.delta[l][1:] ** 2) for l in layers])
     return WideSignals(*(np.array(v, dtype=np.float64) for v in (q_out, m_out, c_out, d_out)))
+
+
+@dataclass(frozen=True)
+class ReluLogNormLaw:
+    r"""The law of :math:`\log(\|a^{(L)}\|^2/\|a^{(0)}\|^2)` computed by :func:`relu_log_norm_law`.
+
+    Attributes
+    ----------
+    mean : float
+        Its mean, conditioned on :math:`a^{(L)} \ne 0` (every layer keeps a unit on).
+    var : float
+        Its variance, conditioned on the same event.
+    p_alive : float
+        :math:`P(a^{(L)} \ne 0) = \prod_l (1 - 2^{-n_l})`.
+    mean_layer : numpy.ndarray
+        Shape (L,): the mean of each layer's :math:`\log R_l`; ``mean`` is their sum.
+    var_layer : numpy.ndarray
+        Shape (L,): the variance of each layer's :math:`\log R_l`; ``var`` is their sum (the layers
+        are independent).
+    """
+
+    mean: float
+    var: float
+    p_alive: float
+    mean_layer: NDArray[np.float64]
+    var_layer: NDArray[np.float64]
+
+
+def relu_log_norm_law(widths: Sequence[int], *, sigma_w2: float = 2.0) -> ReluLogNormLaw:
+    r"""Exact mean and variance of :math:`\log(\|a^{(L)}\|^2/\|a^{(0)}\|^2)` in a random ReLU network.
+
+    The network has widths ``widths`` :math:`= (n_0, \dots, n_L)`, ReLU at every layer (output
+    included), zero biases and weights :math:`W^{(l)}_{jk} \sim \mathcal N(0, \sigma_w^2/n_{l-1})`
+    (He initialisation is :math:`\sigma_w^2 = 2`); the input :math:`a^{(0)} \ne 0` is fixed.
+
+    Given :math:`a^{(l-1)} \ne 0`, the entries of :math:`z^{(l)} = W^{(l)} a^{(l-1)}` are independent
+    :math:`\mathcal N(0, \sigma_w^2 \|a^{(l-1)}\|^2 / n_{l-1})`. The number :math:`K_l` of them that
+    are positive is :math:`\mathrm{Bin}(n_l, \tfrac12)`, and given :math:`K_l = k` the squares of the
+    positive ones are :math:`k` independent :math:`\chi^2_1` variables (a half-normal squared), so
+
+    .. math:: R_l = \frac{\|a^{(l)}\|^2}{\|a^{(l-1)}\|^2} = \frac{\sigma_w^2}{n_{l-1}}\,\chi^2_{K_l},
+              \qquad \chi^2_0 = 0 .
+
+    This law does not depend on :math:`a^{(l-1)}`, so :math:`R_1, \dots, R_L` are independent, and
+    :math:`\log(\|a^{(L)}\|^2/\|a^{(0)}\|^2) = \sum_l \log R_l`. The sum is finite only if every
+    :math:`K_l \ge 1`, an event of probability :math:`\prod_l (1 - 2^{-n_l})`; conditioned on it (a
+    product of independent events, so the layers stay independent), with
+    :math:`\mathbb E \log \chi^2_k = \psi(k/2) + \log 2` and
+    :math:`\operatorname{Var} \log \chi^2_k = \psi'(k/2)` (:math:`\psi` the digamma function),
+
+    .. math::
+        \mathbb E \log R_l = \log\frac{2\sigma_w^2}{n_{l-1}} + \mathbb E\big[\psi(K_l/2)\big],
+        \qquad
+        \operatorname{Var} \log R_l = \mathbb E\big[\psi'(K_l/2)\big] + \operatorname{Var}\big[\psi(K_l/2)\big],
+
+    the expectations over :math:`K_l \sim \mathrm{Bin}(n_l, \tfrac12)` conditioned on :math:`K_l \ge 1`.
+    For equal widths n and large n these are :math:`-\tfrac5{2n}` and :math:`\tfrac5n` to leading
+    order (with :math:`\sigma_w^2 = 2`).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        :math:`(n_0, \dots, n_L)`, at least two entries, each >= 1.
+    sigma_w2 : float
+        :math:`n_{l-1} \operatorname{Var} W^{(l)}_{jk}`; changing it shifts the mean by
+        :math:`\log(\sigma_w^2/2)` per layer and leaves the variance unchanged.
+
+    Raises
+    ------
+    TypeError
+        If ``widths`` is not a sequence of integers or ``sigma_w2`` is not a real number.
+    ValueError
+        If ``widths`` has fewer than two entries, an entry below 1, or ``sigma_w2 <= 0``.
+    """
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
+        raise TypeError(f"widths must be a sequence of layer widths (n_0, ..., n_L), got {type(widths).__name__}")
+    if len(widths) < 2:
+        raise ValueError(f"widths must list at least an input and an output width, got {list(widths)}")
+    ns = [check_positive_int(n, f"widths[{i}]") for i, n in enumerate(widths)]
+    sw2 = check_positive(sigma_w2, "sigma_w2")
+    means, variances = [], []
+    for n_in, n in zip(ns[:-1], ns[1:]):
+        # K lies within 20 standard deviations (10 sqrt(n)) of n/2 except with probability below
+        # exp(-800), which underflows anyway: the truncated sums are exact in double precision.
+        half_band = int(np.ceil(10 * np.sqrt(n))) + 1
+        k = np.arange(max(1, n // 2 - half_band), min(n, n // 2 + half_band) + 1)
+        log_pmf = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)  # Bin(n, 1/2) up to a constant
+        p = np.exp(log_pmf - log_pmf.max())
+        p /= p.sum()  # normalising over k >= 1 is the conditioning on K >= 1
+        psi = digamma(k / 2)
+        m = float(p @ psi)
+        means.append(np.log(2 * sw2 / n_in) + m)
+        variances.append(float(p @ polygamma(1, k / 2) + p @ (psi - m) ** 2))
+    p_alive = float(np.prod([-np.expm1(-n * np.log(2.0)) for n in ns[1:]]))
+    mean_layer, var_layer = np.array(means), np.array(variances)
+    return ReluLogNormLaw(float(mean_layer.sum()), float(var_layer.sum()), p_alive, mean_layer, var_layer)
