@@ -4,8 +4,10 @@ A deep linear network, :math:`a^{(L)} = W^{(L)} \cdots W^{(1)} x`, computes only
 but its gradient descent is nonlinear: the gradient of one layer is multiplied by all the
 others. Saxe et al. (2014) solved these dynamics for white inputs and found that the learning
 time need not grow with depth when the initial product is an isometry. This module provides
-their task (:func:`linear_teacher`) and the trainer (:func:`train_deep_linear`); the spectra of
-the networks are in :mod:`gradlab.isometry`.
+their task (:func:`linear_teacher`), the trainer (:func:`train_deep_linear`), and their exact
+learning time of one mode of the teacher (:func:`learning_time`) with its inverse, the mode's
+strength at a given time (:func:`mode_strength`); the spectra of the networks are in
+:mod:`gradlab.isometry`.
 
 References
 ----------
@@ -17,14 +19,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import mlp
-from ._validate import as_array, check_finite, check_nonnegative, check_positive_int, check_rng
+from scipy.integrate import quad
+from scipy.optimize import brentq
 
-__all__ = ["linear_teacher", "LinearRun", "train_deep_linear"]
+from . import mlp
+from ._validate import (
+    _real, as_array, check_finite, check_nonnegative, check_positive, check_positive_int, check_rng,
+)
+
+__all__ = ["linear_teacher", "LinearRun", "train_deep_linear", "learning_time", "mode_strength"]
 
 Array = NDArray[np.float64]
 
@@ -194,11 +202,127 @@ def train_deep_linear(
                 break
             if step == max_steps:
                 break
-            back = PS - s_yx  # (W(L)...W(l+1))^T (W Sxx - Syx), starting at l = L
+            # lr (W(L)...W(l+1))^T (W Sxx - Syx), starting at l = L; the step lr dL/dW(l) is then one product
+            back = lr * (PS - s_yx)
             for l in range(L, 0, -1):
-                grad = back @ below[l - 1].T
-                back = W[l].T @ back
-                W[l] -= lr * grad
+                step = back @ below[l - 1].T
+                back = W[l].T @ back  # with W(l) before its step
+                W[l] -= step
     for l in range(1, L + 1):
         work.W[l] = W[l].astype(net.dtype, copy=False)
     return LinearRun(np.asarray(losses), steps, diverged, work)
+
+
+# ---------------------------------------------------------------------------
+# Saxe et al.'s exact learning time of one mode
+# ---------------------------------------------------------------------------
+
+
+def _check_mode(s: Any, u0: Any, depth: Any, lr: Any) -> tuple[float, float, int, float]:
+    checked = check_positive(s, "s"), check_positive(u0, "u0")
+    return checked[0], checked[1], check_positive_int(depth, "depth"), check_positive(lr, "lr")
+
+
+def _time_to(y: float, s: float, u0: float, depth: int, lr: float) -> float:
+    """Time for the gap s - u to shrink from s - u0 to exp(y) (s - u0), y <= 0 (see learning_time)."""
+    if y == 0.0 or s == u0:
+        return 0.0
+    p = 2.0 - 2.0 / depth
+    value, _ = quad(lambda v: (s - math.exp(v) * (s - u0)) ** -p, y, 0.0, epsabs=0.0, epsrel=1e-12, limit=200)
+    return value / (depth * lr)
+
+
+def learning_time(s: float, u0: float, uf: float, *, depth: int, lr: float) -> float:
+    r"""Saxe et al.'s exact time for one mode of a deep linear network to go from strength ``u0`` to ``uf``.
+
+    With white inputs, a teacher :math:`M = \sum_k s_k\, o_k i_k^\top` (its singular value decomposition)
+    and *decoupled* initial conditions (every layer maps the teacher's singular directions onto each
+    other, with the same strength :math:`a` in all L layers), gradient flow with learning rate
+    :math:`\alpha` keeps the modes apart, and the strength :math:`u = a^L` of the product along
+    one mode obeys (Saxe et al., 2014, with their :math:`N_l - 1 = L` and :math:`\tau = 1/\alpha`)
+
+    .. math:: \frac{1}{\alpha}\frac{du}{dt} = L\,u^{2 - 2/L}\,(s - u),
+              \qquad\text{so}\qquad
+              t = \frac{1}{\alpha L}\int_{u_0}^{u_f} \frac{du}{u^{2-2/L}\,(s - u)} .
+
+    For :math:`L = 1` this is :math:`\tfrac1\alpha \ln\frac{s - u_0}{s - u_f}`, for :math:`L = 2`
+    (one hidden layer) their closed form :math:`\frac{1}{2\alpha s}\ln\frac{u_f(s - u_0)}{u_0(s - u_f)}`;
+    as :math:`L \to \infty` with :math:`\alpha L` fixed, the integrand tends to
+    :math:`1/(u^2(s-u))` and the time stays finite. The integral is evaluated in the variable
+    :math:`y = \ln\frac{s - u}{s - u_0}`, in which it is :math:`\int_{y_f}^0 u(y)^{-(2-2/L)}\,dy`,
+    with a smooth, bounded integrand, by adaptive quadrature to a relative :math:`10^{-12}`.
+    ``t`` is in units of steps of size :math:`\alpha`: gradient descent with that step follows it
+    in the limit of small :math:`\alpha`.
+
+    Parameters
+    ----------
+    s : float
+        The teacher's singular value, ``> 0``.
+    u0 : float
+        The initial strength, ``> 0`` (below or above ``s``).
+    uf : float
+        The final strength: between ``u0`` (included) and ``s`` (excluded), which u approaches
+        but never reaches.
+    depth : int
+        L, the number of weight matrices, ``>= 1``.
+    lr : float
+        :math:`\alpha`, ``> 0``.
+
+    Returns
+    -------
+    float
+        The time t, ``>= 0``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number (``depth`` not an integer).
+    ValueError
+        If a number is out of range, or ``uf`` is not between ``u0`` and ``s``.
+    """
+    s, u0, depth, lr = _check_mode(s, u0, depth, lr)
+    uf = _real(uf, "uf")
+    if not (min(u0, s) <= uf <= max(u0, s)) or (uf == s and u0 != s):
+        raise ValueError(f"uf must lie between u0 = {u0} (included) and s = {s} (excluded), got {uf}")
+    if u0 == s:
+        return 0.0
+    return _time_to(math.log((s - uf) / (s - u0)), s, u0, depth, lr)
+
+
+def mode_strength(t: float, s: float, u0: float, *, depth: int, lr: float) -> float:
+    r"""The strength :math:`u(t)` of one mode in Saxe et al.'s solution: the inverse of :func:`learning_time`.
+
+    Solves ``learning_time(s, u0, u, depth=depth, lr=lr) == t`` for u, between ``u0`` and ``s``, by
+    Brent's method in :math:`y = \ln\frac{s - u}{s - u_0}`; :math:`u(t)` approaches s
+    monotonically and is returned as ``s`` once the gap underflows.
+
+    Parameters
+    ----------
+    t : float
+        Time in steps of size ``lr``, ``>= 0``.
+    s, u0 : float
+        The teacher's singular value and the initial strength, each ``> 0``.
+    depth : int
+        L, ``>= 1``.
+    lr : float
+        :math:`\alpha`, ``> 0``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument has the wrong type or is out of range.
+    """
+    t = check_nonnegative(t, "t")
+    s, u0, depth, lr = _check_mode(s, u0, depth, lr)
+    if t == 0.0 or u0 == s:
+        return u0
+    # the integrand is >= max(u0, s)^-p, so the time to the gap exp(y) is >= |y| max(u0, s)^-p / (alpha L)
+    y_lo = -(t * depth * lr * max(u0, s) ** (2.0 - 2.0 / depth) + 1.0)
+    if y_lo < -700.0 and _time_to(-700.0, s, u0, depth, lr) <= t:
+        return s  # the gap is below exp(-700) (s - u0): u = s in double precision
+    y = brentq(lambda v: _time_to(v, s, u0, depth, lr) - t, max(y_lo, -700.0), 0.0, xtol=1e-14, rtol=1e-14)
+    return s - math.exp(y) * (s - u0)

@@ -1,13 +1,17 @@
 """Tests for gradlab.deeplinear: the teacher task is white and exact, one step of the trainer equals
-gradlab.mlp.backward, training stops at the target or on divergence, and argument errors."""
+gradlab.mlp.backward, training stops at the target or on divergence, Saxe et al.'s learning time
+agrees with its closed forms and with a numerical integration of the mode's ODE, and argument errors."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+import math
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from scipy.integrate import solve_ivp
 
 from gradlab import deeplinear, losses, mlp
 
@@ -66,6 +70,80 @@ def test_divergence_is_detected_without_warnings() -> None:
     assert not np.isfinite(run.loss[-1]) or run.loss[-1] > 1e10 * run.loss[0]
 
 
+# --------------------------------------------------------------------------- Saxe et al.'s learning time
+
+
+@pytest.mark.parametrize("s, u0, uf", [(1.5, 0.01, 1.4), (0.7, 1.0, 0.71), (2.0, 1e-6, 1.0)])
+def test_learning_time_closed_forms_for_one_and_two_layers(s: float, u0: float, uf: float) -> None:
+    lr = 0.05
+    # L = 1: du/dt = alpha (s - u), a linear ODE
+    t1 = deeplinear.learning_time(s, u0, uf, depth=1, lr=lr)
+    assert t1 == pytest.approx(math.log((s - u0) / (s - uf)) / lr, rel=1e-10)
+    # L = 2: Saxe et al.'s one-hidden-layer solution, t = tau/(2s) ln(uf (s - u0) / (u0 (s - uf)))
+    t2 = deeplinear.learning_time(s, u0, uf, depth=2, lr=lr)
+    assert t2 == pytest.approx(math.log(uf * (s - u0) / (u0 * (s - uf))) / (2 * s * lr), rel=1e-10)
+
+
+@pytest.mark.parametrize("depth", [3, 8, 64])
+@pytest.mark.parametrize("s, u0", [(1.3, 0.05), (0.5, 1.0)])
+def test_learning_time_matches_integration_of_the_mode_ode(depth: int, s: float, u0: float) -> None:
+    # integrate (1/alpha) du/dt = L u^(2 - 2/L) (s - u) numerically and read off u at the predicted times
+    lr = 0.5 / depth
+    ufs = [u0 + f * (s - u0) for f in (0.3, 0.9, 0.999)]
+    times = [deeplinear.learning_time(s, u0, uf, depth=depth, lr=lr) for uf in ufs]
+    assert times == sorted(times) and times[0] > 0
+    sol = solve_ivp(lambda t, u: lr * depth * u ** (2 - 2 / depth) * (s - u), (0, times[-1]), [u0],
+                    t_eval=times, rtol=1e-11, atol=1e-14, method="DOP853")
+    assert_allclose(sol.y[0], ufs, rtol=1e-7)
+
+
+def test_learning_time_has_a_finite_deep_limit() -> None:
+    # with alpha L = c fixed, L -> infinity gives (1/c) int du / (u^2 (s - u)) in closed form
+    s, u0, uf, c = 1.2, 0.3, 1.1, 0.5
+    limit = ((1 / u0 - 1 / uf) / s + math.log(uf * (s - u0) / (u0 * (s - uf))) / s**2) / c
+    t = deeplinear.learning_time(s, u0, uf, depth=10**6, lr=c / 10**6)
+    assert t == pytest.approx(limit, rel=1e-5)
+    # here most of the path has u < 1, where u^-(2 - 2/L) grows with L: the times grow towards the limit
+    ts = [deeplinear.learning_time(s, u0, uf, depth=L, lr=c / L) for L in (2, 8, 64)]
+    assert ts[0] < ts[1] < ts[2] < limit
+
+
+def test_learning_time_edge_cases() -> None:
+    assert deeplinear.learning_time(1.0, 0.5, 0.5, depth=4, lr=0.1) == 0.0
+    assert deeplinear.learning_time(1.0, 1.0, 1.0, depth=4, lr=0.1) == 0.0
+    # halving the learning rate doubles the time
+    t = deeplinear.learning_time(1.0, 0.1, 0.9, depth=4, lr=0.1)
+    assert deeplinear.learning_time(1.0, 0.1, 0.9, depth=4, lr=0.05) == pytest.approx(2 * t, rel=1e-12)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 16])
+@pytest.mark.parametrize("s, u0", [(1.3, 0.05), (0.5, 1.0)])
+def test_mode_strength_inverts_learning_time(depth: int, s: float, u0: float) -> None:
+    lr = 0.5 / depth
+    for uf in (u0 + 0.5 * (s - u0), u0 + 0.99 * (s - u0)):
+        t = deeplinear.learning_time(s, u0, uf, depth=depth, lr=lr)
+        assert deeplinear.mode_strength(t, s, u0, depth=depth, lr=lr) == pytest.approx(uf, rel=1e-9)
+    assert deeplinear.mode_strength(0.0, s, u0, depth=depth, lr=lr) == u0
+    # monotone towards s, and s itself long after
+    us = [deeplinear.mode_strength(t, s, u0, depth=depth, lr=lr) for t in (1.0, 10.0, 100.0)]
+    assert all(abs(s - a) > abs(s - b) for a, b in zip([u0] + us[:-1], us))
+    assert deeplinear.mode_strength(1e7, s, u0, depth=depth, lr=lr) == pytest.approx(s, rel=1e-15)
+
+
+def test_decoupled_gradient_descent_follows_the_formula_for_small_steps() -> None:
+    # one mode, layer strength a in every layer: a <- a + alpha (s - a^L) a^(L-1); the step count to uf
+    # tends to learning_time as alpha -> 0 (first-order error in alpha)
+    s, u0, uf, L = 1.5, 0.2, 1.4, 4
+    errors = []
+    for c in (0.2, 0.02):
+        lr, a, steps = c / L, u0 ** (1 / L), 0
+        while a**L < uf:
+            a += lr * (s - a**L) * a ** (L - 1)
+            steps += 1
+        errors.append(abs(steps - deeplinear.learning_time(s, u0, uf, depth=L, lr=lr)) / steps)
+    assert errors[1] < 0.02 and errors[1] < errors[0] / 3
+
+
 # --------------------------------------------------------------------------- argument errors
 
 LIN = _linear_net(2)
@@ -94,6 +172,16 @@ BAD: list[tuple[Callable[[], Any], type[Exception], str]] = [
      "max_steps must be >= 1"),
     (lambda: deeplinear.train_deep_linear(LIN, XL * np.inf, YL, lr=0.1, target_loss=0.0, max_steps=1), ValueError,
      "X must be finite"),
+    (lambda: deeplinear.learning_time(0.0, 0.5, 0.6, depth=2, lr=0.1), ValueError, "s must be > 0"),
+    (lambda: deeplinear.learning_time(1.0, -0.5, 0.6, depth=2, lr=0.1), ValueError, "u0 must be > 0"),
+    (lambda: deeplinear.learning_time(1.0, 0.5, 1.0, depth=2, lr=0.1), ValueError, "uf must lie between u0"),
+    (lambda: deeplinear.learning_time(1.0, 0.5, 0.4, depth=2, lr=0.1), ValueError, "uf must lie between u0"),
+    (lambda: deeplinear.learning_time(1.0, 0.5, "0.6", depth=2, lr=0.1), TypeError, "uf must be a real number"),
+    (lambda: deeplinear.learning_time(1.0, 0.5, 0.6, depth=2.0, lr=0.1), TypeError, "depth must be an integer"),
+    (lambda: deeplinear.learning_time(1.0, 0.5, 0.6, depth=2, lr=0.0), ValueError, "lr must be > 0"),
+    (lambda: deeplinear.mode_strength(-1.0, 1.0, 0.5, depth=2, lr=0.1), ValueError, "t must be >= 0"),
+    (lambda: deeplinear.mode_strength(1.0, 1.0, 0.5, depth=0, lr=0.1), ValueError, "depth must be >= 1"),
+    (lambda: deeplinear.mode_strength(1.0, np.nan, 0.5, depth=2, lr=0.1), ValueError, "s must be finite"),
 ]
 
 
