@@ -59,8 +59,13 @@ __all__ = [
     "dselu",
     "SELU_ALPHA",
     "SELU_SCALE",
+    "elu",
+    "delu",
+    "silu",
+    "dsilu",
     "ACTIVATIONS",
     "leaky",
+    "elu_with",
     "NAMES",
     "get",
 ]
@@ -286,6 +291,75 @@ def dselu(z: ArrayLike) -> FloatArray:
 
 
 # ---------------------------------------------------------------------------
+# ELU
+# ---------------------------------------------------------------------------
+
+
+def elu(z: ArrayLike, alpha: float = 1.0) -> FloatArray:
+    r"""ELU (Clevert, Unterthiner & Hochreiter, 2016): ``z`` for ``z > 0``, :math:`\alpha(e^{z} - 1)` otherwise.
+
+    Bounded below by :math:`-\alpha`; ``alpha`` is a finite real ``>= 0`` (``alpha = 0`` is ReLU),
+    :func:`elu_with` makes an :class:`Activation` with another ``alpha``. SELU is
+    :math:`\lambda\,\mathrm{elu}(z; \alpha)` with the constants :data:`SELU_SCALE`, :data:`SELU_ALPHA`.
+    ``expm1`` runs on ``min(z, 0)``, so the discarded branch never overflows.
+    """
+    a = check_nonnegative(alpha, "alpha")
+    x = _z(z)
+    neg = a * np.expm1(np.minimum(x, 0))  # expm1 -> -1 for z << 0: no underflow
+    return np.asarray(np.where(x > 0, x, neg), dtype=x.dtype)
+
+
+def delu(z: ArrayLike, alpha: float = 1.0) -> FloatArray:
+    r"""Derivative of ELU: 1 for ``z > 0``, :math:`\alpha e^{z}` otherwise, in ``[0, max(1, alpha)]``.
+
+    At the kink the left derivative ``alpha``, as for :func:`drelu`. For ``alpha = 1`` the slope is
+    continuous at 0 (both sides 1) but its own derivative jumps from 1 to 0 there; for other
+    ``alpha`` the slope itself jumps.
+    """
+    a = check_nonnegative(alpha, "alpha")
+    x = _z(z)
+    with np.errstate(under="ignore"):  # e^z -> 0 for z << 0 is correct, and so is scaling it
+        slope = np.where(x > 0, 1, a * np.exp(np.minimum(x, 0)))
+    return np.asarray(slope, dtype=x.dtype)
+
+
+# ---------------------------------------------------------------------------
+# SiLU / Swish
+# ---------------------------------------------------------------------------
+
+# Beyond |z| = 800 the sigmoid of -|z| is exactly 0 in float64, so z * sigma(-z) is 0 there;
+# clipping keeps inf * 0 from producing NaN.
+_SIG_CLIP: float = 800.0
+
+
+def silu(z: ArrayLike) -> FloatArray:
+    r"""SiLU, or Swish with :math:`\beta = 1` (Elfwing et al., 2018; Ramachandran et al., 2017): :math:`z\,\sigma(z)`.
+
+    Smooth, not monotone: the minimum is about -0.278 at ``z = -1.278`` (where
+    :math:`1 + z\,\sigma(-z) = 0`); :math:`\mathrm{silu}(z) \to z` for ``z >> 0`` and
+    :math:`\to 0^-` for ``z << 0``.
+    """
+    x = _z(z)
+    # -inf * sigma(-inf) = -inf * 0 is NaN; the limit is 0, reached by using 0.
+    x_safe = np.where(np.isneginf(x), 0, x).astype(x.dtype, copy=False)
+    with np.errstate(under="ignore"):  # z * sigma(z) -> 0 for z << 0 is correct
+        return np.asarray(x_safe * expit(x_safe), dtype=x.dtype)
+
+
+def dsilu(z: ArrayLike) -> FloatArray:
+    r"""Derivative of SiLU, :math:`\sigma(z)\,\big(1 + z\,\sigma(-z)\big) = \sigma(z) + z\,\sigma'(z)`, in ``[-0.1, 1.1]``.
+
+    :math:`\mathrm{silu}'(0) = 1/2`, like GELU's; the slope exceeds 1 for ``z`` above about 2.4
+    (maximum 1.0998 at ``z = 2.3994``) and is negative below ``z = -1.278`` (minimum -0.0998 at
+    ``z = -2.3994``). Written with :math:`\sigma(-z)` so that neither tail cancels.
+    """
+    x = _z(z)
+    xc = np.clip(x, -_SIG_CLIP, _SIG_CLIP)
+    with np.errstate(under="ignore"):  # sigma(z) -> 0 for z << 0 is correct, and so is scaling it
+        return np.asarray(expit(x) * (1 + xc * expit(-xc)), dtype=x.dtype)
+
+
+# ---------------------------------------------------------------------------
 # registry
 # ---------------------------------------------------------------------------
 
@@ -370,6 +444,8 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("softplus", softplus, dsoftplus),
         Activation("gelu", gelu, dgelu),
         Activation("selu", selu, dselu),
+        Activation("elu", elu, delu),
+        Activation("silu", silu, dsilu),
     )
 }
 
@@ -387,6 +463,18 @@ def leaky(alpha: float = 0.01) -> Activation:
     if a == 0.01:
         return ACTIVATIONS["leaky_relu"]
     return Activation(f"leaky_relu(alpha={a:g})", partial(leaky_relu, alpha=a), partial(dleaky_relu, alpha=a))
+
+
+def elu_with(alpha: float = 1.0) -> Activation:
+    """ELU with ``alpha``, ready for a network or the mean-field code, like :func:`leaky` for leaky ReLU.
+
+    ``elu_with(1.0)`` is the registry's ``"elu"``; another ``alpha`` gives an activation named
+    ``"elu(alpha=...)"``. ``alpha`` is a finite real ``>= 0``.
+    """
+    a = check_nonnegative(alpha, "alpha")
+    if a == 1.0:
+        return ACTIVATIONS["elu"]
+    return Activation(f"elu(alpha={a:g})", partial(elu, alpha=a), partial(delu, alpha=a))
 
 
 def get(name: str | Activation) -> Activation:

@@ -16,6 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import integrate
 
 from gradlab import activations as A
+from gradlab import theory
 
 # A grid of 120 points on [-6, 6] that does not contain 0 (0 would need index
 # 59.5), so it never straddles the kinks of relu / leaky_relu / selu: the
@@ -35,7 +36,9 @@ PAIRS: list[tuple[str, Callable[..., Any], Callable[..., Any]]] = [
         "leaky_relu(alpha=0.3)",
         lambda z: A.leaky_relu(z, alpha=0.3),
         lambda z: A.dleaky_relu(z, alpha=0.3),
-    )
+    ),
+    ("elu(alpha=0.5)", A.elu_with(0.5).g, A.elu_with(0.5).dg),
+    ("elu(alpha=2)", lambda z: A.elu(z, alpha=2.0), lambda z: A.delu(z, alpha=2.0)),
 ]
 
 
@@ -143,6 +146,8 @@ LIMITS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any], float, float
     "softplus": (lambda z: 0.0, lambda z: z, 0.0, 1.0),
     "gelu": (lambda z: 0.0, lambda z: z, 0.0, 1.0),
     "selu": (lambda z: -SA, lambda z: A.SELU_SCALE * z, 0.0, A.SELU_SCALE),
+    "elu": (lambda z: -1.0, lambda z: z, 0.0, 1.0),
+    "silu": (lambda z: 0.0, lambda z: z, 0.0, 1.0),
 }
 
 
@@ -181,6 +186,8 @@ def test_edge_values_raise_no_floating_point_event(name: str, dtype: type, stric
             assert f(v) == out[list(z).index(v)] or np.isnan(f(v)), (name, f.__name__, v)
     for alpha in (0.0, 0.2):
         A.leaky(alpha).g(z), A.leaky(alpha).dg(z)
+    for alpha in (0.0, 0.5, 3.0):
+        assert not np.any(np.isnan(A.elu_with(alpha).g(z))) and not np.any(np.isnan(A.elu_with(alpha).dg(z)))
 
 
 TINY = np.finfo(np.float64).tiny  # 2.2e-308, the smallest normal double
@@ -200,6 +207,11 @@ REFERENCE: dict[str, Callable[[float], float]] = {
     "dgelu": lambda z: _erfc_phi(z) + z * math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi),
     "dtanh": lambda z: 4 * math.exp(-2 * abs(z)) / (1 + math.exp(-2 * abs(z))) ** 2,
     "dselu": lambda z: A.SELU_SCALE * A.SELU_ALPHA * math.exp(z) if z <= 0 else A.SELU_SCALE,
+    "delu": lambda z: math.exp(z) if z <= 0 else 1.0,
+    "silu": lambda z: z * math.exp(z) / (1 + math.exp(z)) if z < 0 else z / (1 + math.exp(-z)),
+    # sigma(z) (1 + z sigma(-z)), each sigmoid from the math module
+    "dsilu": lambda z: (math.exp(z) / (1 + math.exp(z)) * (1 + z / (1 + math.exp(z))) if z < 0
+                        else 1 / (1 + math.exp(-z)) * (1 + z * math.exp(-z) / (1 + math.exp(-z)))),
 }
 
 
@@ -325,15 +337,19 @@ def test_every_slope_is_finite_bounded_and_silent(z: float) -> None:
     assert -0.13 <= slopes["gelu"] <= 1.13  # extrema -/+0.1289 +{0, 1} at z = -/+sqrt(2)
     assert 0.0 <= slopes["selu"] <= SA
     assert values["softplus"] >= values["relu"]
+    assert 0.0 <= slopes["elu"] <= 1.0 and values["elu"] >= -1.0
+    assert -0.0999 <= slopes["silu"] <= 1.0999  # extrema -/+0.09984 +{0, 1} at z = -/+2.3994
+    assert values["silu"] >= -0.2785  # minimum -0.27846 at z = -1.2785
 
 
 # --------------------------------------------------------------------------- registry and errors
 
 
 def test_registry_names_and_lookup() -> None:
-    assert A.NAMES == ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "gelu", "selu")
-    assert tuple(A.ACTIVATIONS) == A.NAMES
+    assert A.NAMES == tuple(A.ACTIVATIONS)
+    assert {"elu", "silu"} <= set(A.NAMES)
     assert set(LIMITS) == set(A.NAMES)  # the limits test covers every activation
+    assert A.get("elu").g is A.elu and A.get("silu").dg is A.dsilu
     act = A.get("tanh")
     assert act.name == "tanh" and act.g is A.tanh and act.dg is A.dtanh
     assert_array_equal(act(GRID), A.tanh(GRID))
@@ -345,7 +361,7 @@ def test_registry_names_and_lookup() -> None:
 def test_get_unknown_name_lists_valid_names() -> None:
     with pytest.raises(
         ValueError,
-        match=r"unknown activation 'sigmod'; expected one of: sigmoid, tanh, relu, leaky_relu, linear, softplus, gelu, selu",
+        match=r"unknown activation 'sigmod'; expected one of: sigmoid, tanh, relu, leaky_relu, linear, softplus, gelu, selu, elu, silu$",
     ):
         A.get("sigmod")
 
@@ -362,7 +378,7 @@ def test_bad_alpha_names_alpha() -> None:
         ("0.1", TypeError, r"alpha must be a real number, got str"),
     ]
     for alpha, exc, match in cases:
-        for f in (A.leaky_relu, A.dleaky_relu):
+        for f in (A.leaky_relu, A.dleaky_relu, A.elu, A.delu):
             with pytest.raises(exc, match=match):
                 f(1.0, alpha=alpha)
 
@@ -412,3 +428,103 @@ def test_slope_shortcut_is_used_and_differs_from_dg_only_in_rounding() -> None:
         got, want = act.slope(z, act.g(z)), act.dg(z)
         assert not np.array_equal(got, want)  # a different formula...
         assert np.max(np.abs(got - want) / want) < 4e-15  # ...with the same value
+
+
+# --------------------------------------------------------------------------- ELU and SiLU (issue 10)
+
+
+def test_elu_known_values_and_kink() -> None:
+    assert A.elu(0.0) == 0.0 and A.elu(2.5) == 2.5
+    assert_allclose(A.elu(-1.0), math.expm1(-1.0), rtol=1e-15)
+    assert_allclose(A.elu(-1e-10), -1e-10, rtol=1e-9)  # expm1 keeps relative accuracy near 0
+    assert_allclose(A.elu(-2.0, alpha=0.5), 0.5 * math.expm1(-2.0), rtol=1e-15)
+    assert A.delu(0.0) == 1.0 and A.delu(0.0, alpha=0.3) == 0.3  # the left derivative alpha at the kink
+    assert_allclose(A.delu(-2.0, alpha=0.3), 0.3 * math.exp(-2.0), rtol=1e-15)
+    # alpha = 1: g' is continuous at 0 (both one-sided slopes 1), for other alpha it jumps
+    assert_allclose(A.delu(-1e-12), 1.0, rtol=1e-11)
+    assert A.delu(-1e-12, alpha=2.0) == pytest.approx(2.0) and A.delu(1e-12, alpha=2.0) == 1.0
+    # alpha = 0 is relu, and SELU is lambda * elu(z; SELU_ALPHA)
+    assert_array_equal(A.elu(GRID, alpha=0.0), A.relu(GRID))
+    assert_allclose(A.selu(GRID), A.SELU_SCALE * A.elu(GRID, alpha=A.SELU_ALPHA), rtol=1e-15, atol=1e-300)
+    assert_allclose(A.dselu(GRID), A.SELU_SCALE * A.delu(GRID, alpha=A.SELU_ALPHA), rtol=1e-15, atol=1e-300)
+
+
+def test_elu_with_makes_an_activation_like_leaky() -> None:
+    assert A.elu_with() is A.get("elu") and A.elu_with(1) is A.ACTIVATIONS["elu"]
+    act = A.elu_with(0.5)
+    assert act.name == "elu(alpha=0.5)"
+    assert_allclose(act(np.array([-1.0, 3.0])), [0.5 * math.expm1(-1.0), 3.0], rtol=1e-15)
+    assert_allclose(act.dg(np.array([-1.0, 0.0, 3.0])), [0.5 * math.exp(-1.0), 0.5, 1.0], rtol=1e-15)
+    assert A.elu_with(2.0).g(-np.inf) == -2.0
+    with pytest.raises(ValueError, match=r"alpha must be >= 0, got -1.0"):
+        A.elu_with(-1.0)
+    with pytest.raises(TypeError, match=r"alpha must be a real number, got str"):
+        A.elu_with("1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"alpha must be finite"):
+        A.elu_with(float("inf"))
+
+
+def test_silu_known_values_and_extrema() -> None:
+    assert A.silu(0.0) == 0.0 and A.dsilu(0.0) == 0.5
+    assert_allclose(A.silu(1.0), 1 / (1 + math.exp(-1.0)), rtol=1e-15)
+    assert_allclose(A.silu(GRID), GRID * A.sigmoid(GRID), rtol=1e-15, atol=1e-300)
+    assert_allclose(A.dsilu(GRID), A.sigmoid(GRID) + GRID * A.dsigmoid(GRID), rtol=1e-12, atol=1e-15)
+    # silu(z) - silu(-z) = z, so silu' (z) + silu'(-z) = 1
+    assert_allclose(A.silu(GRID) - A.silu(-GRID), GRID, rtol=1e-14, atol=1e-15)
+    assert_allclose(A.dsilu(GRID) + A.dsilu(-GRID), 1.0, rtol=1e-14)
+    # the minimum of silu is where silu' = 0, i.e. 1 + z sigma(-z) = 0, near z = -1.2785
+    z = np.linspace(-1.3, -1.25, 50001)
+    i = int(np.argmin(A.silu(z)))
+    assert z[i] == pytest.approx(-1.27846, abs=1e-5)
+    assert A.dsilu(z[i - 5]) < 0 < A.dsilu(z[i + 5])
+    assert_allclose(A.silu(z[i]), -0.278464, rtol=1e-5)
+    # the slope overshoots 1: maximum 1.09984 near z = 2.3994
+    zz = np.linspace(0, 6, 600001)
+    assert_allclose(A.dsilu(zz).max(), 1.0998393, rtol=1e-7)
+    # the tails keep their relative accuracy: silu(-50) = -50 e^-50 / (1 + e^-50)
+    assert_allclose(A.silu(-50.0), -50 * math.exp(-50.0), rtol=1e-14)
+    assert_allclose(A.dsilu(-50.0), math.exp(-50.0) * (1 - 50.0), rtol=1e-12)
+    assert_allclose(A.dsilu(50.0), 1 + 49 * math.exp(-50.0), rtol=1e-15)
+
+
+def _chi1_elu(alpha: float, sw2: float, q: float) -> float:
+    # E[g'(z)^2], z ~ N(0, q): 1/2 from z > 0, plus
+    # int_{-inf}^0 alpha^2 e^{2z} phi_q(z) dz = alpha^2 e^{2q} Phi(-2 sqrt q) (complete the square)
+    return sw2 * (0.5 + alpha**2 * math.exp(2 * q) * 0.5 * math.erfc(2 * math.sqrt(q) / math.sqrt(2)))
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 1.7])
+def test_theory_chi1_of_elu_closed_form_and_monte_carlo(alpha: float) -> None:
+    # ELU's slope jumps at 0 for alpha != 1 and g'' jumps for alpha = 1; the quadrature puts a
+    # panel edge at 0, so chi1 is exact to rounding. Then a simulation of what chi1 means: one wide
+    # layer's back-propagation, delta = (W^T delta') * g'(z), grows ||delta||^2 by chi1 on average.
+    act, sw2, sb2 = A.elu_with(alpha), 1.8, 0.05
+    q_star = theory.fixed_point_q(act, sw2, sb2)
+    chi = theory.chi1(act, sw2, sb2)
+    assert chi == pytest.approx(_chi1_elu(alpha, sw2, q_star), rel=1e-12)
+    assert theory.chi1(act, sw2, sb2, q=0.7) == pytest.approx(_chi1_elu(alpha, sw2, 0.7), rel=1e-12)
+
+    rng = np.random.default_rng(10)
+    xi = rng.standard_normal(400_000)
+    mc = sw2 * np.square(act.dg(math.sqrt(q_star) * xi))
+    assert abs(mc.mean() - chi) < 5 * mc.std() / math.sqrt(mc.size)  # 5 standard errors
+
+    n, trials, ratios = 500, 40, []
+    for _ in range(trials):
+        W = rng.standard_normal((n, n)) * math.sqrt(sw2 / n)
+        z = math.sqrt(q_star) * rng.standard_normal(n)
+        d_next = rng.standard_normal(n)
+        d = (W.T @ d_next) * act.dg(z)
+        ratios.append(float(d @ d / (d_next @ d_next)))
+    r = np.array(ratios)
+    assert abs(r.mean() - chi) < 5 * r.std(ddof=1) / math.sqrt(trials)
+
+
+def test_theory_handles_silu_against_scipy() -> None:
+    # SiLU is smooth; chi1 at a given q against an adaptive scipy integral.
+    sw2, q = 2.0, 1.3
+    f = lambda x: float(A.dsilu(x)) ** 2 * math.exp(-x * x / (2 * q)) / math.sqrt(2 * math.pi * q)  # noqa: E731
+    ref = sw2 * (integrate.quad(f, -np.inf, 0)[0] + integrate.quad(f, 0, np.inf)[0])
+    assert theory.chi1("silu", sw2, 0.0, q=q) == pytest.approx(ref, rel=1e-10)
+    assert theory.chi1("silu", sw2, 0.0, q=0.0) == pytest.approx(sw2 * 0.25, rel=1e-12)  # silu'(0)^2 = 1/4
+    assert theory.critical_sigma_w2("silu", 0.0) == pytest.approx(4.0, rel=1e-8)  # q* = 0 at criticality, like gelu
