@@ -5,8 +5,8 @@ chapters whose code uses it; that list is generated from the chapters at each bu
 """
 
 from . import (
-    activations, chain, data, deeplinear, gradcheck, init, isometry, losses, mlp, products, quadrature,
-    saturation, tables, theory, train, wide,
+    activations, chain, data, deeplinear, gradcheck, init, isometry, losses, mlp, normalization, optim,
+    products, quadrature, residual, saturation, tables, theory, train, wide,
 )
 
 __version__ = "0.1.0"
@@ -14,5 +14,6 @@ __version__ = "0.1.0"
 __all__ = [
     "activations", "chain", "data", "gradcheck", "init", "losses", "mlp",
     "products", "saturation", "tables", "quadrature", "theory", "isometry", "deeplinear", "train", "wide",
+    "normalization", "residual", "optim",
     "__version__",
 ]

@@ -5,7 +5,9 @@ The update is :math:`W^{(l)} \leftarrow W^{(l)} - \alpha\, \partial L/\partial W
 note writes ``+``, which climbs the loss; chapter ``ch1_what`` shows it.)
 Optionally the gradient is first clipped by its global norm
 (:func:`clip_by_global_norm`), the remedy for exploding gradients of
-Pascanu, Mikolov & Bengio (2013).
+Pascanu, Mikolov & Bengio (2013), or entry by entry (:func:`clip_by_value`);
+and the step can come from another rule of :mod:`gradlab.optim` (momentum,
+RMSProp, Adam) instead of plain SGD.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validate import as_array, check_finite, check_nonnegative, check_positive, check_positive_int, check_rng
-from .mlp import DEFAULT_LOSS, Gradients, Network, backward, check_net, forward, resolve_loss
+from . import optim
+from .mlp import DEFAULT_LOSS, Gradients, Network, _norm, backward, check_net, forward, resolve_loss
 
-__all__ = ["History", "global_norm", "clip_by_global_norm", "sgd_step", "train_sgd", "accuracy"]
+__all__ = ["History", "global_norm", "clip_by_global_norm", "clip_by_value", "sgd_step", "train_sgd", "accuracy"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,15 @@ class History:
     diverged_at : int | None
         The first step whose output, loss or gradient was not finite
         (``loss[diverged_at] == inf``); training stopped there.
+    update_ratio : numpy.ndarray
+        Shape (steps, L): the update-to-weight ratio
+        :math:`\|\Delta W^{(l)}\|_F / \|W^{(l)}\|_F` of each step and layer, with
+        :math:`\Delta W^{(l)}` the step the optimiser took (after clipping; for SGD
+        :math:`\alpha\,\partial L/\partial W^{(l)}`) and :math:`W^{(l)}` the weights
+        before it; ``inf`` where :math:`W^{(l)} = 0`. ``None`` only in a History built by hand.
+    clipped : numpy.ndarray
+        Shape (steps,), bool: whether the step's gradient was changed by clipping
+        (always ``False`` without clipping). ``None`` only in a History built by hand.
     """
 
     loss: NDArray[np.float64]
@@ -50,6 +62,15 @@ class History:
     grad_b: NDArray[np.float64]
     network: Network
     diverged_at: int | None
+    update_ratio: NDArray[np.float64] | None = None
+    clipped: NDArray[np.bool_] | None = None
+
+    @property
+    def clipped_fraction(self) -> float:
+        """The fraction of steps whose gradient was clipped (NaN when no step was taken)."""
+        if self.clipped is None or self.clipped.size == 0:
+            return float("nan")
+        return float(np.mean(self.clipped))
 
 
 def _check_grads(grads: Any) -> Gradients:
@@ -113,6 +134,46 @@ def clip_by_global_norm(grads: Gradients, max_norm: float) -> Gradients:
                      (c * grads.da0).astype(grads.da0.dtype, copy=False))
 
 
+def clip_by_value(grads: Gradients, limit: float) -> Gradients:
+    r"""Gradient clipping entry by entry: cap every partial derivative at :math:`\pm` ``limit``.
+
+    With threshold :math:`\tau`, every entry of every
+    :math:`\partial L/\partial W^{(l)}` and :math:`\partial L/\partial b^{(l)}` becomes
+
+    .. math:: g_i \leftarrow \max(-\tau, \min(g_i, \tau)).
+
+    Unlike :func:`clip_by_global_norm` this changes the *direction* of the step
+    as soon as some entries are capped and others are not (Mikolov, 2012, used
+    it for recurrent networks): the largest partial derivatives lose their lead.
+    The result is the gradient of no loss, so ``delta`` and ``da0`` are passed
+    through unchanged; only ``dW`` and ``db`` (what a step uses) are clipped.
+
+    Parameters
+    ----------
+    grads : Gradients
+        From :func:`gradlab.mlp.backward`; ``dW`` and ``db`` must be finite.
+    limit : float
+        The threshold :math:`\tau > 0`.
+
+    Returns
+    -------
+    Gradients
+        ``grads`` itself when no entry exceeds ``limit`` in absolute value, otherwise a
+        copy with clipped ``dW`` and ``db`` (same dtypes).
+    """
+    grads = _check_grads(grads)
+    limit = check_positive(limit, "limit")
+    if not all(np.all(np.isfinite(d[l])) for d in (grads.dW, grads.db) for l in d):
+        raise ValueError("grads must be finite to be clipped")
+    if all(np.max(np.abs(d[l]), initial=0.0) <= limit for d in (grads.dW, grads.db) for l in d):
+        return grads
+
+    def capped(d: dict[int, NDArray[Any]]) -> dict[int, NDArray[Any]]:
+        return {l: np.clip(v, -limit, limit).astype(v.dtype, copy=False) for l, v in d.items()}
+
+    return Gradients(grads.delta, capped(grads.dW), capped(grads.db), grads.da0)
+
+
 def sgd_step(net: Network, grads: Gradients, lr: float) -> None:
     r"""In place: :math:`W^{(l)} \mathrel{-}= \alpha\,\partial L/\partial W^{(l)}`, same for :math:`b^{(l)}`.
     """
@@ -133,15 +194,24 @@ def train_sgd(
     batch_size: int = 32,
     clip_norm: float | None = None,
     rng: np.random.Generator | int,
+    optimiser: str | optim.Optimiser = "sgd",
+    clip_value: float | None = None,
 ) -> History:
-    """Train a copy of ``net`` by minibatch SGD, shuffling with ``rng`` each epoch.
+    r"""Train a copy of ``net`` by minibatch SGD, shuffling with ``rng`` each epoch.
 
     Identical seeds give identical histories. Training stops early, with
     ``diverged_at`` set, as soon as the network's output stops being finite:
     that is what an exploding loss looks like in floating point. The loss is
     softmax cross-entropy unless ``loss`` names another. With ``clip_norm`` set,
     each step uses :func:`clip_by_global_norm` of the minibatch gradient with that
-    threshold; the history records the gradient before clipping.
+    threshold; with ``clip_value`` set, :func:`clip_by_value` (not both). The
+    history records the gradient before clipping, and whether it was clipped.
+
+    The step is plain SGD, :math:`\Delta = \alpha g` with :math:`\alpha` = ``lr``,
+    unless ``optimiser`` names another rule of :mod:`gradlab.optim` (``"momentum"``,
+    ``"nesterov"``, ``"rmsprop"``, ``"adam"``, with default hyperparameters) or is an
+    :class:`gradlab.optim.Optimiser` such as ``optim.Adam(beta2=0.99)``; every rule
+    gets the same ``lr`` and starts from a fresh state.
     """
     X = check_finite(as_array(X, "X", ndim=2, dtype=check_net(net).dtype), "X")
     y_arr = np.asarray(y)
@@ -153,11 +223,20 @@ def train_sgd(
     batch_size = check_positive_int(batch_size, "batch_size")
     if clip_norm is not None:
         clip_norm = check_positive(clip_norm, "clip_norm")
+    if clip_value is not None:
+        clip_value = check_positive(clip_value, "clip_value")
+        if clip_norm is not None:
+            raise ValueError("give clip_norm or clip_value, not both")
+    opt = optim.get(optimiser)
     gen = check_rng(rng)
     work = net.copy()
+    state = opt.init(work)
+    layers = range(1, work.L + 1)
     rec_loss: list[float] = []
     rec_W: list[NDArray[np.float64]] = []
     rec_b: list[NDArray[np.float64]] = []
+    rec_ratio: list[NDArray[np.float64]] = []
+    rec_clipped: list[bool] = []
     diverged_at = None
     for _ in range(epochs):
         order = gen.permutation(X.shape[0])
@@ -179,10 +258,21 @@ def train_sgd(
             rec_loss.append(value)
             rec_W.append(grads.norms["W"])
             rec_b.append(grads.norms["b"])
+            unclipped = grads
             if clip_norm is not None:
                 grads = clip_by_global_norm(grads, clip_norm)
-            with np.errstate(over="ignore", invalid="ignore"):  # an inf weight is caught at the next step
-                sgd_step(work, grads, lr)
+            elif clip_value is not None:
+                grads = clip_by_value(grads, clip_value)
+            rec_clipped.append(grads is not unclipped)
+            # an inf weight is caught at the next step; W = 0 gives the ratio inf
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                # opt.step and optim.apply without their argument checks: these arguments are known good
+                delta, state = opt._step(optim.LayerArrays(grads.dW, grads.db), state, lr)
+                rec_ratio.append(np.array([_norm(delta.W[l]) for l in layers])
+                                 / np.array([_norm(work.W[l]) for l in layers]))
+                for l in layers:  # W <- W - delta: for SGD exactly sgd_step(work, grads, lr)
+                    work.W[l] -= delta.W[l]
+                    work.b[l] -= delta.b[l]
         if diverged_at is not None:
             break
     empty = np.empty((0, work.L))
@@ -192,6 +282,8 @@ def train_sgd(
         grad_b=np.asarray(rec_b, dtype=np.float64) if rec_b else empty,
         network=work,
         diverged_at=diverged_at,
+        update_ratio=np.asarray(rec_ratio, dtype=np.float64) if rec_ratio else empty,
+        clipped=np.asarray(rec_clipped, dtype=bool),
     )
 
 

@@ -1,5 +1,6 @@
-"""Tests for gradlab.train: reproducibility, that SGD is gradient descent,
-divergence detection without numpy warnings, History shapes, accuracy, errors."""
+"""Tests for gradlab.train: reproducibility, that SGD is gradient descent (bit for bit a loop of
+sgd_step), divergence detection without numpy warnings, History shapes and its update ratios and
+clipping record, clipping by norm and by value, other optimisers, accuracy, errors."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from gradlab import data, mlp, train
+from gradlab import data, mlp, optim, train
 
 CE = "softmax_cross_entropy"
 
@@ -150,6 +151,10 @@ def test_history_shapes(blobs: data.Dataset, epochs: int, batch_size: int) -> No
     assert hist.loss.dtype == hist.grad_W.dtype == hist.grad_b.dtype == np.float64
     assert np.all(np.isfinite(hist.loss)) and np.all(hist.grad_W > 0) and np.all(hist.grad_b > 0)
     assert hist.diverged_at is None
+    assert hist.update_ratio.shape == (steps, 3) and hist.update_ratio.dtype == np.float64
+    assert np.all(hist.update_ratio > 0) and np.all(np.isfinite(hist.update_ratio))
+    assert hist.clipped.shape == (steps,) and hist.clipped.dtype == bool and not hist.clipped.any()
+    assert hist.clipped_fraction == 0.0
 
 
 def test_absurd_learning_rate_diverges_and_stops(blobs: data.Dataset) -> None:
@@ -167,7 +172,9 @@ def test_absurd_learning_rate_diverges_and_stops(blobs: data.Dataset) -> None:
         assert np.all(np.isfinite(hist.loss[:k]))
         assert hist.loss[k - 1] > 1e6 * hist.loss[0]  # it exploded before it overflowed
         assert hist.grad_W.shape == (k, 3) and hist.grad_b.shape == (k, 3)
+        assert hist.update_ratio.shape == (k, 3) and hist.clipped.shape == (k,)
         assert hist.network.W[1].dtype == np.float32
+        assert hist.update_ratio[k - 1].max() > 1  # the last steps were larger than the weights
 
 
 # BUG (see report): train_sgd only silences floating-point errors around the
@@ -294,6 +301,147 @@ def test_clipping_errors(call: Callable[[mlp.Gradients], Any], exc: type[Excepti
         call(small_grads())
 
 
+def test_clip_by_value_caps_entries_and_changes_the_direction() -> None:
+    g = small_grads()
+    tau = 0.5 * float(np.max(np.abs(g.dW[1])))  # caps some entries of dW[1], not all
+    c = train.clip_by_value(g, tau)
+    assert c is not g
+    for l in (1, 2):
+        assert np.max(np.abs(c.dW[l])) <= tau and np.max(np.abs(c.db[l])) <= tau
+        small = np.abs(g.dW[l]) <= tau
+        assert_array_equal(c.dW[l][small], g.dW[l][small])  # the rest is untouched ...
+        assert_array_equal(c.dW[l][~small], tau * np.sign(g.dW[l][~small]))  # ... the big ones are capped
+    assert_array_equal(c.delta[1], g.delta[1])  # passed through: clipped dW is the gradient of no loss
+    assert c.da0 is g.da0
+
+    def cosine(a: mlp.Gradients, b: mlp.Gradients) -> float:
+        flat = lambda x: np.concatenate([x.dW[l].ravel() for l in (1, 2)] + [x.db[l] for l in (1, 2)])  # noqa: E731
+        return float(flat(a) @ flat(b) / (np.linalg.norm(flat(a)) * np.linalg.norm(flat(b))))
+
+    # clipping by value turns the step; clipping by the global norm to the same length does not
+    by_norm = train.clip_by_global_norm(g, train.global_norm(c))
+    assert cosine(c, g) < 0.999
+    assert cosine(by_norm, g) == pytest.approx(1.0, abs=1e-12)
+    assert train.global_norm(by_norm) == pytest.approx(train.global_norm(c), rel=1e-12)
+
+
+def test_clip_by_value_below_the_limit_is_a_no_op_and_keeps_float32() -> None:
+    g = small_grads()
+    biggest = max(float(np.max(np.abs(d[l]))) for d in (g.dW, g.db) for l in (1, 2))
+    assert train.clip_by_value(g, biggest) is g
+    g32 = small_grads(np.float32)
+    c32 = train.clip_by_value(g32, 1e-3)
+    assert c32.dW[1].dtype == c32.db[2].dtype == np.float32
+    assert np.max(np.abs(c32.dW[1])) <= np.float32(1e-3)
+
+
+def test_default_training_is_bit_for_bit_a_loop_of_sgd_step(blobs: data.Dataset) -> None:
+    # what train_sgd did before it took an optimiser: shuffle, forward, backward, sgd_step
+    X, y, lr, B, seed = blobs.X_train, blobs.y_train, 0.3, 16, 4
+    hist = train.train_sgd(tanh_net(), X, y, lr=lr, epochs=2, batch_size=B, rng=seed)
+    manual, gen = tanh_net(), np.random.default_rng(seed)
+    losses, gW, ratios = [], [], []
+    for _ in range(2):
+        order = gen.permutation(len(X))
+        for start in range(0, len(X), B):
+            idx = order[start : start + B]
+            value, _, grads = mlp.loss_and_gradients(manual, X[idx], y[idx], CE)
+            losses.append(value)
+            gW.append(grads.norms["W"])
+            ratios.append([np.linalg.norm(lr * grads.dW[l]) / np.linalg.norm(manual.W[l]) for l in (1, 2)])
+            train.sgd_step(manual, grads, lr)
+    assert_array_equal(hist.loss, losses)
+    assert_array_equal(hist.grad_W, gW)
+    for l in (1, 2):
+        assert_array_equal(hist.network.W[l], manual.W[l])
+        assert_array_equal(hist.network.b[l], manual.b[l])
+    assert_allclose(hist.update_ratio, ratios, rtol=1e-12)  # ||lr dL/dW|| / ||W||, W before the step
+    # naming SGD, passing it, or momentum with beta = 0: the same bits
+    for opt in ("sgd", optim.SGD(), optim.Momentum(beta=0.0)):
+        same = train.train_sgd(tanh_net(), X, y, lr=lr, epochs=2, batch_size=B, rng=seed, optimiser=opt)
+        assert_array_equal(same.loss, hist.loss)
+        assert_array_equal(same.update_ratio, hist.update_ratio)
+        assert_array_equal(same.network.W[2], hist.network.W[2])
+
+
+def test_clipped_steps_are_recorded(blobs: data.Dataset) -> None:
+    net = mlp.init_network((2, 16, 16, 3), hidden="relu", output="linear", init="he_normal", rng=0)
+    kw: dict[str, Any] = dict(lr=0.1, epochs=2, batch_size=25, rng=0)
+    plain = train.train_sgd(net, blobs.X_train, blobs.y_train, **kw)
+    norms = np.sqrt(np.sum(plain.grad_W**2, axis=1) + np.sum(plain.grad_b**2, axis=1))  # global norm per step
+    theta = float(np.median(norms))
+    half = train.train_sgd(net, blobs.X_train, blobs.y_train, clip_norm=theta, **kw)
+    # the first step is the same; after it the clipped run differs, so compare with its own gradients
+    own = np.sqrt(np.sum(half.grad_W**2, axis=1) + np.sum(half.grad_b**2, axis=1))
+    assert_array_equal(half.clipped, own > theta)
+    assert 0 < half.clipped_fraction < 1
+    assert half.clipped_fraction == np.mean(own > theta)
+    assert train.train_sgd(net, blobs.X_train, blobs.y_train, clip_norm=1e-9, **kw).clipped_fraction == 1.0
+    assert train.train_sgd(net, blobs.X_train, blobs.y_train, clip_norm=1e9, **kw).clipped_fraction == 0.0
+
+
+def test_clipping_by_value_in_training_bounds_every_entry_of_the_step(blobs: data.Dataset) -> None:
+    net = mlp.init_network((2, 16, 16, 3), hidden="relu", output="linear", init="he_normal", rng=0)
+    lr, tau = 0.5, 1e-3
+    one = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=lr, epochs=1, batch_size=150, rng=0, clip_value=tau)
+    assert one.clipped.tolist() == [True]
+    for l in (1, 2, 3):
+        assert np.max(np.abs(one.network.W[l] - net.W[l])) <= lr * tau * (1 + 1e-12)
+        assert np.max(np.abs(one.network.W[l] - net.W[l])) == pytest.approx(lr * tau, rel=1e-12)  # some entry is capped
+    kw: dict[str, Any] = dict(lr=lr, epochs=2, batch_size=50, rng=0)
+    loose = train.train_sgd(net, blobs.X_train, blobs.y_train, clip_value=1e9, **kw)
+    assert_array_equal(loose.loss, train.train_sgd(net, blobs.X_train, blobs.y_train, **kw).loss)
+    assert not loose.clipped.any()
+
+
+def test_update_ratio_of_adams_first_step(blobs: data.Dataset) -> None:
+    # Adam's first step is lr sign(g) up to eps in every entry: ||Delta W|| = lr sqrt(n_l n_{l-1})
+    net, lr = tanh_net(), 1e-3
+    hist = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=lr, epochs=1, batch_size=150, rng=0, optimiser="adam")
+    expected = [lr * math.sqrt(net.W[l].size) / np.linalg.norm(net.W[l]) for l in (1, 2)]
+    assert_allclose(hist.update_ratio[0], expected, rtol=1e-4)
+    # plain SGD's ratio follows the gradient instead
+    sgd = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=lr, epochs=1, batch_size=150, rng=0)
+    assert_allclose(sgd.update_ratio[0], [lr * sgd.grad_W[0, l - 1] / np.linalg.norm(net.W[l]) for l in (1, 2)],
+                    rtol=1e-12)
+
+
+def test_update_ratio_is_inf_for_zero_weights_without_warnings(blobs: data.Dataset) -> None:
+    net = tanh_net()
+    net.W[2][:] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hist = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=0.1, epochs=1, batch_size=150, rng=0)
+    assert hist.update_ratio[0, 1] == np.inf and np.isfinite(hist.update_ratio[0, 0])
+
+
+@pytest.mark.parametrize("name", optim.NAMES)
+def test_every_optimiser_trains(blobs: data.Dataset, name: str) -> None:
+    lr = {"sgd": 0.2, "momentum": 0.02, "nesterov": 0.02, "rmsprop": 0.003, "adam": 0.01}[name]
+    net = tanh_net()
+    hist = train.train_sgd(net, blobs.X_train, blobs.y_train, lr=lr, epochs=15, batch_size=16, rng=2, optimiser=name)
+    assert hist.diverged_at is None
+    # measured 0.43-0.45 for every rule with seeds 2 and 3
+    assert full_loss(hist.network, blobs.X_train, blobs.y_train) < 0.6 * full_loss(net, blobs.X_train, blobs.y_train)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (lambda g: train.clip_by_value(g, -1.0), ValueError, r"limit must be > 0, got -1\.0"),
+        (lambda g: train.clip_by_value(g, 0), ValueError, r"limit must be > 0, got 0"),
+        (lambda g: train.clip_by_value(g, None), TypeError, r"limit must be a real number, got NoneType"),
+        (lambda g: train.clip_by_value(g.dW, 1.0), TypeError, r"grads must be a gradlab\.mlp\.Gradients, got dict"),
+        (lambda g: train.clip_by_value(
+            mlp.Gradients({1: np.zeros((1, 1))}, {1: np.array([[np.nan]])}, {1: np.zeros(1)}, np.zeros((1, 1))), 1.0),
+         ValueError, r"grads must be finite to be clipped"),
+    ],
+)
+def test_clip_by_value_errors(call: Callable[[mlp.Gradients], Any], exc: type[Exception], match: str) -> None:
+    with pytest.raises(exc, match=match):
+        call(small_grads())
+
+
 # --------------------------------------------------------------------------- accuracy
 
 
@@ -332,6 +480,11 @@ def test_accuracy_is_a_fraction(blobs: data.Dataset) -> None:
         (dict(clip_norm=0), ValueError, r"clip_norm must be > 0, got 0"),
         (dict(clip_norm="big"), TypeError, r"clip_norm must be a real number, got str"),
         (dict(rng=1.5), TypeError, r"rng must be a numpy\.random\.Generator or an integer seed, got float"),
+        (dict(optimiser="adamw"), ValueError, r"unknown optimiser 'adamw'; expected one of: sgd, momentum"),
+        (dict(optimiser=optim.Adam), TypeError, r"optimiser must be a name \(str\) or an Optimiser, got type"),
+        (dict(clip_value=-1), ValueError, r"clip_value must be > 0, got -1"),
+        (dict(clip_value="1"), TypeError, r"clip_value must be a real number, got str"),
+        (dict(clip_value=1.0, clip_norm=1.0), ValueError, r"give clip_norm or clip_value, not both"),
     ],
 )
 def test_train_sgd_errors(change: dict[str, Any], exc: type[Exception], match: str) -> None:
