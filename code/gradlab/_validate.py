@@ -8,6 +8,7 @@ sees the mistake in their own terms instead of a numpy traceback.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from typing import Any, Mapping, TypeVar
 
 import numpy as np
@@ -17,6 +18,8 @@ __all__ = [
     "as_array",
     "check_finite",
     "check_positive_int",
+    "check_real",
+    "check_widths",
     "check_nonnegative",
     "check_positive",
     "check_rng",
@@ -72,7 +75,8 @@ def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
-def _real(value: Any, name: str) -> float:
+def check_real(value: Any, name: str) -> float:
+    """``value`` as a finite float, or a TypeError/ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     v = float(value)
@@ -81,9 +85,18 @@ def _real(value: Any, name: str) -> float:
     return v
 
 
+def check_widths(sizes: Any, name: str) -> list[int]:
+    """Layer widths ``(n_0, ..., n_L)``: a sequence of at least two positive ints, or an error naming ``name``."""
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+        raise TypeError(f"{name} must be a sequence of layer widths (n_0, ..., n_L), got {type(sizes).__name__}")
+    if len(sizes) < 2:
+        raise ValueError(f"{name} must list at least an input and an output width, got {list(sizes)}")
+    return [check_positive_int(n, f"{name}[{i}]") for i, n in enumerate(sizes)]
+
+
 def check_nonnegative(value: Any, name: str) -> float:
     """Return ``value`` as ``float`` if it is a finite real ``>= 0``."""
-    v = _real(value, name)
+    v = check_real(value, name)
     if v < 0:
         raise ValueError(f"{name} must be >= 0, got {v}")
     return v
@@ -91,7 +104,7 @@ def check_nonnegative(value: Any, name: str) -> float:
 
 def check_positive(value: Any, name: str) -> float:
     """Return ``value`` as ``float`` if it is a finite real ``> 0``."""
-    v = _real(value, name)
+    v = check_real(value, name)
     if v <= 0:
         raise ValueError(f"{name} must be > 0, got {v}")
     return v

@@ -29,7 +29,7 @@ from scipy.optimize import brentq
 
 from . import mlp
 from ._validate import (
-    _real, as_array, check_finite, check_nonnegative, check_positive, check_positive_int, check_rng,
+    as_array, check_finite, check_nonnegative, check_positive, check_positive_int, check_real, check_rng,
 )
 
 __all__ = ["linear_teacher", "LinearRun", "train_deep_linear", "learning_time", "mode_strength"]
@@ -281,7 +281,7 @@ def learning_time(s: float, u0: float, uf: float, *, depth: int, lr: float) -> f
         If a number is out of range, or ``uf`` is not between ``u0`` and ``s``.
     """
     s, u0, depth, lr = _check_mode(s, u0, depth, lr)
-    uf = _real(uf, "uf")
+    uf = check_real(uf, "uf")
     if not (min(u0, s) <= uf <= max(u0, s)) or (uf == s and u0 != s):
         raise ValueError(f"uf must lie between u0 = {u0} (included) and s = {s} (excluded), got {uf}")
     if u0 == s:

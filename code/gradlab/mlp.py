@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import activations, losses
 from . import init as initialisers
-from ._validate import as_array, check_finite, check_nonnegative, check_positive_int, check_rng
+from ._validate import as_array, check_finite, check_nonnegative, check_positive_int, check_rng, check_widths
 
 __all__ = ["Network", "Forward", "Gradients", "init_network", "forward", "backward", "loss_and_gradients", "resolve_loss",
            "check_net", "DEFAULT_LOSS"]
@@ -190,11 +190,7 @@ def init_network(
     by default. All draws come from ``rng`` in layer order, so a seed fixes the
     network.
     """
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-        raise TypeError(f"sizes must be a sequence of layer widths (n_0, ..., n_L), got {type(sizes).__name__}")
-    if len(sizes) < 2:
-        raise ValueError(f"sizes must list at least an input and an output width, got {list(sizes)}")
-    widths = [check_positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
+    widths = check_widths(sizes, "sizes")
     bias_std = check_nonnegative(bias_std, "bias_std")
     scheme, _, _, gain, std = initialisers.check_arguments(init, widths[0], widths[1], gain, std)
     gen = check_rng(rng)

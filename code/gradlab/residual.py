@@ -62,7 +62,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import activations
-from ._validate import as_array, check_finite, check_positive_int, check_rng, lookup
+from ._validate import as_array, check_finite, check_positive_int, check_real, check_rng, lookup
 from .normalization import LayerNormCache, layer_norm_backward, layer_norm_forward
 
 __all__ = [
@@ -88,15 +88,6 @@ HE_ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "elu", "gelu", "silu", 
 
 _NORMS = {k: k for k in NORMS}
 _INITS = {k: k for k in INITS}
-
-
-def _check_alpha(alpha: Any) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"alpha must be a real number, got {type(alpha).__name__}")
-    a = float(alpha)
-    if not math.isfinite(a):
-        raise ValueError(f"alpha must be finite, got {a}")
-    return a
 
 
 def _check_branch_layers(m: Any) -> int:
@@ -164,7 +155,7 @@ class ResidualNetwork:
                     raise ValueError(f"b[{l}][{k}] must have shape (n,) = ({n},), got {bb.shape}")
                 self.W[l][k], self.b[l][k] = W, bb
         self.g = activations.get(self.g)
-        self.alpha = _check_alpha(self.alpha)
+        self.alpha = check_real(self.alpha, "alpha")
         self.norm = lookup(_NORMS, self.norm, "norm")
         if isinstance(self.eps, bool) or not isinstance(self.eps, numbers.Real) or not self.eps > 0:
             raise ValueError(f"eps must be a real number > 0, got {self.eps!r}")
@@ -337,7 +328,7 @@ def init_residual(
     scheme = lookup(_INITS, init, "init")
     if alpha is None:
         alpha = 0.0 if scheme in ("rezero", "skipinit") else 1.0
-    alpha = _check_alpha(alpha)
+    alpha = check_real(alpha, "alpha")
     if scheme in ("rezero", "skipinit") and alpha != 0.0:
         raise ValueError(f"alpha must be 0 for init={scheme!r} (that is the scheme), got {alpha}")
     if norm != "none" and n < 2:

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from scipy.special import digamma, gammaln, polygamma
 
 from . import activations, theory
-from ._validate import as_array, check_finite, check_nonnegative, check_positive, check_positive_int, check_rng
+from ._validate import as_array, check_finite, check_nonnegative, check_positive, check_positive_int, check_rng, check_widths
 from .mlp import backward, forward, init_network
 
 __all__ = ["WideSignals", "wide_network_signals", "ReluLogNormLaw", "relu_log_norm_law"]
@@ -208,11 +208,7 @@ def relu_log_norm_law(widths: Sequence[int], *, sigma_w2: float = 2.0) -> ReluLo
     ValueError
         If ``widths`` has fewer than two entries, an entry below 1, or ``sigma_w2 <= 0``.
     """
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
-        raise TypeError(f"widths must be a sequence of layer widths (n_0, ..., n_L), got {type(widths).__name__}")
-    if len(widths) < 2:
-        raise ValueError(f"widths must list at least an input and an output width, got {list(widths)}")
-    ns = [check_positive_int(n, f"widths[{i}]") for i, n in enumerate(widths)]
+    ns = check_widths(widths, "widths")
     sw2 = check_positive(sigma_w2, "sigma_w2")
     means, variances = [], []
     for n_in, n in zip(ns[:-1], ns[1:]):
