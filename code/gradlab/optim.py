@@ -345,6 +345,11 @@ def apply(net: Network, delta: LayerArrays) -> None:
     if not isinstance(delta, LayerArrays):
         raise TypeError(f"delta must be a gradlab.optim.LayerArrays, got {type(delta).__name__}")
     _check_aligned(delta, LayerArrays(net.W, net.b), "delta", "net")
+    _apply(net, delta)
+
+
+def _apply(net: Network, delta: LayerArrays) -> None:
+    """:func:`apply` on checked arguments (the training loop's inner step)."""
     for l in range(1, net.L + 1):
         net.W[l] -= delta.W[l]
         net.b[l] -= delta.b[l]

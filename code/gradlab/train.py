@@ -270,9 +270,7 @@ def train_sgd(
                 delta, state = opt._step(optim.LayerArrays(grads.dW, grads.db), state, lr)
                 rec_ratio.append(np.array([_norm(delta.W[l]) for l in layers])
                                  / np.array([_norm(work.W[l]) for l in layers]))
-                for l in layers:  # W <- W - delta: for SGD exactly sgd_step(work, grads, lr)
-                    work.W[l] -= delta.W[l]
-                    work.b[l] -= delta.b[l]
+                optim._apply(work, delta)  # W <- W - delta: for SGD exactly sgd_step(work, grads, lr)
         if diverged_at is not None:
             break
     empty = np.empty((0, work.L))
