@@ -12,6 +12,12 @@ running state (a velocity, or averages of :math:`g` and :math:`g^2`) with one
 array per layer for the weights and one for the biases, keyed by the layer
 number like :class:`gradlab.mlp.Network`.
 
+Any model can be trained this way, not only :class:`gradlab.mlp.Network`: give
+``init``, ``step`` and :func:`apply` a *parameter dict* instead, ``{name: array}``
+holding the model's own arrays (not copies), and the gradients as a dict with the
+same names; :func:`apply` then updates those arrays in place. That is how
+:mod:`gradlab.residual` and normalised networks are stepped by the same rules.
+
 The state is explicit: ``state = opt.init(net)`` starts it, and
 ``delta, state = opt.step(grads, state, lr)`` returns the step and the *new*
 state without modifying the old one; :func:`apply` then takes the step. The
@@ -46,9 +52,10 @@ class LayerArrays:
     Attributes
     ----------
     W : dict[int, numpy.ndarray]
-        ``W[l]`` has the shape of :math:`W^{(l)}`, l = 1..L.
+        ``W[l]`` has the shape of :math:`W^{(l)}`, l = 1..L; for a parameter dict, one array per
+        parameter name.
     b : dict[int, numpy.ndarray]
-        ``b[l]`` has the shape of :math:`b^{(l)}`.
+        ``b[l]`` has the shape of :math:`b^{(l)}`; empty for a parameter dict.
     """
 
     W: dict[int, Array]
@@ -57,11 +64,6 @@ class LayerArrays:
     def map(self, f: Callable[[Array], Array]) -> "LayerArrays":
         """``f`` applied to every array, layer by layer."""
         return LayerArrays({l: f(v) for l, v in self.W.items()}, {l: f(v) for l, v in self.b.items()})
-
-
-def _zeros(net: Network) -> LayerArrays:
-    return LayerArrays({l: np.zeros_like(w) for l, w in net.W.items()},
-                       {l: np.zeros_like(v) for l, v in net.b.items()})
 
 
 def _zip(f: Callable[..., Array], *parts: LayerArrays) -> LayerArrays:
@@ -121,18 +123,20 @@ class Optimiser:
     State: type = SGDState
     _fields: tuple[str, ...] = ()
 
-    def init(self, net: Network) -> Any:
-        """The state before the first step (``t = 0``, every average zero), shaped like ``net``."""
-        check_net(net)
-        return self.State(0, *(_zeros(net) for _ in self._fields))
+    def init(self, net: Network | Mapping[str, Array]) -> Any:
+        """The state before the first step (``t = 0``, every average zero), shaped like ``net``
+        (a :class:`gradlab.mlp.Network` or a parameter dict)."""
+        params = _as_layer_arrays(net, "net")
+        return self.State(0, *(params.map(np.zeros_like) for _ in self._fields))
 
     def step(self, grads: Gradients, state: Any, lr: float) -> tuple[LayerArrays, Any]:
         r"""The step :math:`\Delta_t` for gradient ``grads`` and the new state (``state`` is not modified).
 
         Parameters
         ----------
-        grads : Gradients
+        grads : Gradients or dict
             From :func:`gradlab.mlp.backward` (possibly clipped); only ``dW`` and ``db`` are used.
+            For a model given as a parameter dict, a dict with the same names and shapes.
         state : the optimiser's state
             From :meth:`init` or the previous ``step`` on the same network.
         lr : float
@@ -143,19 +147,39 @@ class Optimiser:
         (LayerArrays, state)
             :math:`\Delta_t` (take it with :func:`apply`) and the state after step :math:`t`.
         """
-        if not isinstance(grads, Gradients):
-            raise TypeError(f"grads must be a gradlab.mlp.Gradients, got {type(grads).__name__}")
+        if isinstance(grads, Gradients):
+            g = LayerArrays(grads.dW, grads.db)
+        elif isinstance(grads, Mapping):
+            g = _as_layer_arrays(grads, "grads")
+        else:
+            raise TypeError(f"grads must be a gradlab.mlp.Gradients or a dict of arrays, got {type(grads).__name__}")
         if not isinstance(state, self.State):
             raise TypeError(f"state must be the {self.State.__name__} of {type(self).__name__}.init, "
                             f"got {type(state).__name__}")
         lr = check_nonnegative(lr, "lr")
-        g = LayerArrays(grads.dW, grads.db)
         for field in self._fields:
             _check_aligned(getattr(state, field), g, f"state.{field}")
         return self._step(g, state, lr)
 
     def _step(self, g: LayerArrays, state: Any, lr: float) -> tuple[LayerArrays, Any]:
         raise NotImplementedError
+
+
+def _as_layer_arrays(x: Any, name: str) -> LayerArrays:
+    """A Network's W and b, or a parameter dict {str: float array} as ``LayerArrays(params, {})``."""
+    if isinstance(x, Network):
+        check_net(x)
+        return LayerArrays(x.W, x.b)
+    if not isinstance(x, Mapping) or not x:
+        raise TypeError(f"{name} must be a gradlab.mlp.Network or a non-empty dict of arrays, "
+                        f"got {type(x).__name__}" + (" (empty)" if isinstance(x, Mapping) else ""))
+    for k, v in x.items():
+        if not isinstance(k, str):
+            raise TypeError(f"{name} must be keyed by parameter names (str), got the key {k!r}")
+        if not isinstance(v, np.ndarray) or not np.issubdtype(v.dtype, np.floating):
+            raise TypeError(f"{name}[{k!r}] must be a float numpy array, got "
+                            f"{type(v).__name__ if not isinstance(v, np.ndarray) else v.dtype}")
+    return LayerArrays(dict(x), {})
 
 
 def _check_aligned(s: LayerArrays, g: LayerArrays, name: str, other: str = "the gradient") -> None:
@@ -166,7 +190,7 @@ def _check_aligned(s: LayerArrays, g: LayerArrays, name: str, other: str = "the 
                              "made for another network?")
         for l in gd:
             if sd[l].shape != gd[l].shape:
-                raise ValueError(f"{name}.{kind}[{l}] has shape {sd[l].shape} but in {other} it is "
+                raise ValueError(f"{name}.{kind}[{l!r}] has shape {sd[l].shape} but in {other} it is "
                                  f"{gd[l].shape}: made for another network?")
 
 
@@ -338,21 +362,23 @@ class Adam(Optimiser):
         return delta, AdamState(t, m, v)
 
 
-def apply(net: Network, delta: LayerArrays) -> None:
+def apply(net: Network | Mapping[str, Array], delta: LayerArrays) -> None:
     r"""Take the step in place: :math:`W^{(l)} \mathrel{-}= \Delta_W^{(l)}` and
-    :math:`b^{(l)} \mathrel{-}= \Delta_b^{(l)}` for l = 1..L."""
-    check_net(net)
+    :math:`b^{(l)} \mathrel{-}= \Delta_b^{(l)}` for l = 1..L; for a parameter dict,
+    every array :math:`\theta \mathrel{-}= \Delta_\theta`, in place, so the model
+    that owns the arrays is updated."""
+    params = _as_layer_arrays(net, "net")
     if not isinstance(delta, LayerArrays):
         raise TypeError(f"delta must be a gradlab.optim.LayerArrays, got {type(delta).__name__}")
-    _check_aligned(delta, LayerArrays(net.W, net.b), "delta", "net")
-    _apply(net, delta)
+    _check_aligned(delta, params, "delta", "net")
+    _apply(params, delta)
 
 
-def _apply(net: Network, delta: LayerArrays) -> None:
+def _apply(net: Network | LayerArrays, delta: LayerArrays) -> None:
     """:func:`apply` on checked arguments (the training loop's inner step)."""
-    for l in range(1, net.L + 1):
-        net.W[l] -= delta.W[l]
-        net.b[l] -= delta.b[l]
+    for target, step in ((net.W, delta.W), (net.b, delta.b)):
+        for k in step:
+            target[k] -= step[k]
 
 
 #: Each rule with its default hyperparameters, by name (what ``train_sgd(optimiser=...)`` accepts).

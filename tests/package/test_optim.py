@@ -265,6 +265,27 @@ def test_state_is_explicit_and_step_does_not_modify_it() -> None:
     assert s1.m.W[1] is not s0.m.W[1]
 
 
+@pytest.mark.parametrize("opt", [optim.SGD(), optim.Momentum(nesterov=True), optim.RMSProp(), optim.Adam()],
+                         ids=["sgd", "nesterov", "rmsprop", "adam"])
+def test_a_parameter_dict_takes_the_same_steps_as_the_network(opt: optim.Optimiser) -> None:
+    # Any model trains through a dict of its own arrays: same steps, bit for bit, and apply
+    # updates the arrays the model owns
+    net, twin = tanh_net(), tanh_net()
+    params = {f"{kind}{l}": getattr(twin, kind)[l] for kind in ("W", "b") for l in (1, 2)}
+    s_net, s_dict = opt.init(net), opt.init(params)
+    for seed in range(4):
+        g = net_grads(seed)
+        d_net, s_net = opt.step(g, s_net, 0.05)
+        d_dict, s_dict = opt.step({f"{kind}{l}": getattr(g, "d" + kind)[l] for kind in ("W", "b") for l in (1, 2)},
+                                  s_dict, 0.05)
+        optim.apply(net, d_net)
+        optim.apply(params, d_dict)
+    for l in (1, 2):
+        assert_array_equal(twin.W[l], net.W[l])
+        assert_array_equal(twin.b[l], net.b[l])
+    assert not np.array_equal(twin.W[1], tanh_net().W[1])
+
+
 def test_get_and_names() -> None:
     assert optim.NAMES == ("sgd", "momentum", "nesterov", "rmsprop", "adam")
     assert isinstance(optim.get("adam"), optim.Adam)
@@ -303,8 +324,18 @@ def other_net_state() -> Any:
         (lambda: optim.Adam().step(net_grads(0), other_net_state(), 0.1), ValueError,
          r"state\.m\.W\[1\] has shape \(5, 2\) but in the gradient it is \(16, 2\)"),
         (lambda: optim.Adam().step({"dW": 1}, optim.Adam().init(tanh_net()), 0.1), TypeError,
-         r"grads must be a gradlab\.mlp\.Gradients, got dict"),
-        (lambda: optim.Adam().init("net"), TypeError, r"net must be a gradlab\.mlp\.Network, got str"),
+         r"grads\['dW'\] must be a float numpy array, got int"),
+        (lambda: optim.Adam().step([1.0], optim.Adam().init(tanh_net()), 0.1), TypeError,
+         r"grads must be a gradlab\.mlp\.Gradients or a dict of arrays, got list"),
+        (lambda: optim.Adam().init("net"), TypeError, r"net must be a gradlab\.mlp\.Network or a non-empty dict"),
+        (lambda: optim.Adam().init({}), TypeError, r"net must be .* got dict \(empty\)"),
+        (lambda: optim.Adam().init({1: np.zeros(2)}), TypeError, r"net must be keyed by parameter names \(str\), got the key 1"),
+        (lambda: optim.Adam().init({"w": np.zeros(2, dtype=int)}), TypeError, r"net\['w'\] must be a float numpy array, got int64"),
+        (lambda: optim.Adam().step({"v": np.zeros(2)}, optim.Adam().init({"w": np.zeros(2)}), 0.1), ValueError,
+         r"state\.m\.W has layers \['w'\] but the gradient has \['v'\]"),
+        (lambda: optim.apply({"w": np.zeros(2)}, optim.SGD().step({"w": np.ones(3)}, optim.SGD().init({"w": np.zeros(3)}),
+                                                                   1.0)[0]), ValueError,
+         r"delta\.W\['w'\] has shape \(3,\) but in net it is \(2,\)"),
         (lambda: optim.get("adamw"), ValueError, r"unknown optimiser 'adamw'; expected one of: sgd, momentum"),
         (lambda: optim.get(3), TypeError, r"optimiser must be a name \(str\) or an Optimiser, got int"),
         (lambda: optim.apply(tanh_net(), optim.SGD().step(net_grads(0), optim.SGD().init(tanh_net()), 1.0)[0].map(
