@@ -58,13 +58,14 @@ def resolve(dotted: str) -> dict[str, Any]:
 
 
 def registry_objects(key: str) -> dict[str, Any]:
-    """The functions behind a registry name: ``get(key)`` itself, or its fields (``g``, ``dg``)."""
+    """What a registry name stands for: ``get(key)`` itself, its fields (``g``, ``dg``), or its
+    class (``"adam"`` is an instance of :class:`gradlab.optim.Adam`)."""
     found = {}
     for mod in submodules():
         if key in getattr(mod, "NAMES", ()) and callable(getattr(mod, "get", None)):
             entry = mod.get(key)
-            for obj in [entry, *getattr(entry, "__dict__", {}).values()]:
-                if inspect.isfunction(obj) and obj.__module__.startswith("gradlab."):
+            for obj in [entry, type(entry), *getattr(entry, "__dict__", {}).values()]:
+                if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__.startswith("gradlab."):
                     found[canonical(obj)] = obj
     return found
 

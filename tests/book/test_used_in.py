@@ -78,6 +78,15 @@ def test_registry_names_as_strings() -> None:
     assert "gradlab.activations.sigmoid" not in uses('from gradlab import mlp\nax.set_yscale("sigmoid")\nx = "tanhh"')
 
 
+def test_optimiser_names_count_as_their_class() -> None:
+    found = uses("from gradlab import train", 'h = train.train_sgd(net, X, y, lr=0.1, rng=0, optimiser="adam")')
+    assert {"gradlab.optim.Adam", "gradlab.train.train_sgd"} <= found
+    # the default rule a call leaves in place is plain SGD; "nesterov" is a Momentum
+    assert "gradlab.optim.SGD" in uses("from gradlab import train", "h = train.train_sgd(net, X, y, lr=0.1, rng=0)")
+    assert "gradlab.optim.Momentum" in uses("from gradlab import optim", 'opt = optim.get("nesterov")')
+    assert "gradlab.optim.Adam" not in uses("from gradlab import train", "h = train.train_sgd(net, X, y, lr=0.1, rng=0)")
+
+
 def test_defaults_left_in_place_count() -> None:
     found = uses("from gradlab import mlp\nnet = mlp.init_network([2, 3, 1], rng=0)")
     assert {"gradlab.init.standard", "gradlab.activations.sigmoid", "gradlab.activations.linear"} <= found
