@@ -75,6 +75,8 @@ __all__ = [
     "init_residual",
     "residual_forward",
     "residual_backward",
+    "path_length_shares",
+    "path_gradients",
 ]
 
 Array = NDArray[np.float64]
@@ -458,3 +460,114 @@ def residual_backward(net: ResidualNetwork, fwd: ResidualForward, dL_daL: ArrayL
         {l: dbeta[l] for l in sorted(dbeta)},
         {l: dalpha[l] for l in range(1, L + 1)},
     )
+
+
+def path_length_shares(L: int, alpha: float, c: float = 1.0) -> NDArray[np.float64]:
+    r"""Share of the mean-square input gradient carried by the paths through k branches, k = 0..L.
+
+    Unrolling :math:`L` blocks with linear branches, :math:`\prod_l (I + \alpha W^{(l)})`, gives
+    :math:`2^L` products, one per subset of blocks whose branch the path takes; :math:`\binom{L}{k}`
+    of them have *length* :math:`k`. The input gradient splits accordingly,
+    :math:`\delta^{(0)} = \sum_{k=0}^{L} G_k` (see :func:`path_gradients`). For independent branch
+    weights of mean zero with :math:`\mathbb E\|W^\top v\|^2 = c\,\|v\|^2` (:math:`c = \prod_k \sigma_k^2`
+    for linear branches), the products of two different subsets are uncorrelated and each path
+    of length :math:`k` has mean square :math:`(\alpha^2 c)^k\|\delta^{(L)}\|^2`, so
+
+    .. math:: \pi_k = \frac{\mathbb E\|G_k\|^2}{\mathbb E\|\delta^{(0)}\|^2}
+              = \binom{L}{k} \frac{(\alpha^2 c)^k}{(1 + \alpha^2 c)^L},
+
+    the binomial law with :math:`L` trials and success probability
+    :math:`p = \alpha^2 c/(1 + \alpha^2 c)`; the denominator is the growth law
+    :math:`(1 + \alpha^2 c)^L`. At :math:`\alpha^2 c = 1` it is the law of the path
+    lengths themselves, Binomial(L, ½).
+
+    Parameters
+    ----------
+    L : int
+        Number of blocks, ``>= 1``.
+    alpha : float
+        The branch scale :math:`\alpha`, any finite real (only :math:`\alpha^2` matters).
+    c : float
+        The branch's mean-square gain :math:`c \ge 0`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (L + 1,)
+        :math:`\pi_0, \dots, \pi_L`, non-negative and summing to 1.
+    """
+    L = check_positive_int(L, "L")
+    alpha = check_real(alpha, "alpha")
+    c = check_real(c, "c")
+    if c < 0:
+        raise ValueError(f"c must be >= 0, got {c}")
+    r = alpha * alpha * c
+    k = np.arange(L + 1)
+    if r == 0.0:
+        return (k == 0).astype(np.float64)
+    if not math.isfinite(r):
+        raise ValueError(f"alpha^2 c must be finite, got alpha={alpha}, c={c}")
+    # log of C(L, k) p^k (1 - p)^(L - k), in logs so that L in the thousands does not overflow
+    log_comb = np.array([math.lgamma(L + 1) - math.lgamma(j + 1) - math.lgamma(L - j + 1) for j in k])
+    log_p, log_q = math.log(r) - math.log1p(r), -math.log1p(r)
+    return np.exp(log_comb + k * log_p + (L - k) * log_q)
+
+
+def path_gradients(net: ResidualNetwork, fwd: ResidualForward, dL_daL: ArrayLike) -> NDArray[np.float64]:
+    r"""The input gradient :math:`\delta^{(0)}` split into the contributions of paths of each length.
+
+    Without post-norm, back-propagation through block :math:`l` is linear in :math:`\delta^{(l)}`,
+    :math:`\delta^{(l-1)} = (I + \alpha J_l^\top)\,\delta^{(l)}`, where :math:`J_l` is the Jacobian of the
+    branch (with that of pre-norm's layer norm) at the forward pass ``fwd``. Expanding the product
+    :math:`\prod_{l} (I + t\,\alpha J_l^\top)` in a dummy variable :math:`t` and collecting the terms
+    in :math:`t^k` gives
+
+    .. math:: \delta^{(0)} = \sum_{k=0}^{L} G_k, \qquad
+              G_k = \sum_{|S| = k} \alpha^k J_{s_1}^\top \cdots J_{s_k}^\top\, \delta^{(L)}
+              \quad (s_1 < \dots < s_k),
+
+    the sum over the :math:`\binom{L}{k}` paths that pass through exactly :math:`k` branches and skip
+    the others. The coefficients are updated block by block from the top,
+    :math:`G_k \leftarrow G_k + \alpha J_l^\top G_{k-1}` (for k from high to low), which costs
+    :math:`L(L+1)/2` branch back-propagations. With a linear branch :math:`J_l = W^{(l)}`;
+    with another activation the Jacobian holds that forward pass's slopes :math:`g'(z^{(l)})`.
+
+    Parameters
+    ----------
+    net : ResidualNetwork
+        With ``norm`` ``"none"`` or ``"pre"``; post-norm multiplies the identity path too, and
+        raises ValueError.
+    fwd : ResidualForward
+        The result of :func:`residual_forward` on the same network.
+    dL_daL : array, shape (B, n)
+        :math:`\delta^{(L)} = \partial L/\partial a^{(L)}`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (L + 1, B, n)
+        ``G[k]`` is :math:`G_k`; ``G.sum(axis=0)`` equals ``residual_backward(net, fwd, dL_daL).delta[0]``
+        up to rounding, and ``G[0]`` is :math:`\delta^{(L)}` itself (the path through no branch).
+    """
+    _check_net(net)
+    if not isinstance(fwd, ResidualForward):
+        raise TypeError(
+            f"fwd must be the ResidualForward returned by gradlab.residual.residual_forward, got {type(fwd).__name__}"
+        )
+    if net.norm == "post":
+        raise ValueError("net.norm must be 'none' or 'pre' for a path decomposition; post-norm rescales the identity path")
+    L, m = net.L, net.m
+    if sorted(fwd.f) != list(range(1, L + 1)):
+        raise ValueError(f"fwd has blocks {sorted(fwd.f)}, but net has blocks 1..{L}: not the same network")
+    dL = check_finite(as_array(dL_daL, "dL_daL", ndim=2, dtype=np.float64), "dL_daL")
+    if dL.shape != fwd.a[L].shape:
+        raise ValueError(f"dL_daL must have the output's shape {fwd.a[L].shape}, got {dL.shape}")
+    G = np.zeros((L + 1,) + dL.shape)
+    G[0] = dL
+    for done, l in enumerate(range(L, 0, -1)):
+        # paths above block l have length 0..done; the branch of block l adds one to each
+        df = net.alpha * G[: done + 1]
+        dz = (df @ net.W[l][m]) * net.g.slope(fwd.z[l], fwd.h[l])
+        du = dz @ net.W[l][1] if m == 2 else dz
+        if net.norm == "pre":
+            du = np.stack([layer_norm_backward(d, fwd.ln[l])[0] for d in du])
+        G[1 : done + 2] += du
+    return G

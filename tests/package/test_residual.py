@@ -334,3 +334,89 @@ def test_network_constructor_errors() -> None:
         R.ResidualNetwork(W, b, "relu", norm="pre", gamma={1: np.ones(2)})
     with pytest.raises(ValueError, match=r"eps must be a real number > 0, got 0"):
         R.ResidualNetwork(W, b, "relu", norm="pre", eps=0)
+
+
+# --------------------------------------------------------------------------- path decomposition
+
+
+@pytest.mark.parametrize("norm", ("none", "pre"))
+@pytest.mark.parametrize("m", BRANCHES)
+@pytest.mark.parametrize("act", ("linear", "relu", "tanh"))
+def test_path_gradients_sum_to_the_input_gradient(norm: str, m: int, act: str) -> None:
+    net = randomised(R.init_residual(6, 5, branch_layers=m, activation=act, norm=norm, rng=0), 1, alpha=0.6)
+    x = np.random.default_rng(2).standard_normal((3, 6))
+    dL = np.random.default_rng(3).standard_normal((3, 6))
+    fwd = R.residual_forward(net, x)
+    G = R.path_gradients(net, fwd, dL)
+    assert G.shape == (6, 3, 6)
+    assert_array_equal(G[0], dL)  # the path through no branch is the identity
+    assert_allclose(G.sum(axis=0), R.residual_backward(net, fwd, dL).delta[0], rtol=1e-12, atol=1e-12)
+
+
+def test_path_gradients_are_the_expanded_product_of_linear_blocks() -> None:
+    # L = 3 linear one-layer branches: the terms of (I + aW1^T)(I + aW2^T)(I + aW3^T) collected by power of a
+    net = R.init_residual(4, 3, branch_layers=1, activation="linear", alpha=0.5, rng=5)
+    d = np.random.default_rng(6).standard_normal((2, 4))
+    G = R.path_gradients(net, R.residual_forward(net, np.ones((2, 4))), d)
+    W = {l: net.W[l][1] for l in (1, 2, 3)}
+    a = 0.5
+    # row-vector convention: delta^(l-1) = delta^(l) (I + a W_l), so a path (s1 < s2) is d W_s2 W_s1
+    assert_allclose(G[1], a * (d @ W[1] + d @ W[2] + d @ W[3]), rtol=1e-13)
+    assert_allclose(G[2], a**2 * (d @ W[2] @ W[1] + d @ W[3] @ W[1] + d @ W[3] @ W[2]), rtol=1e-12)
+    assert_allclose(G[3], a**3 * (d @ W[3] @ W[2] @ W[1]), rtol=1e-12)
+
+
+def test_path_gradients_at_alpha_zero_are_all_length_zero() -> None:
+    net = R.init_residual(5, 4, init="rezero", rng=0)
+    d = np.random.default_rng(1).standard_normal((2, 5))
+    G = R.path_gradients(net, R.residual_forward(net, np.ones((2, 5))), d)
+    assert_array_equal(G[0], d)
+    assert_array_equal(G[1:], 0.0)
+
+
+def test_path_gradients_refuse_post_norm_and_foreign_arguments() -> None:
+    net = R.init_residual(4, 2, norm="post", rng=0)
+    fwd = R.residual_forward(net, np.ones((2, 4)))
+    with pytest.raises(ValueError, match="norm"):
+        R.path_gradients(net, fwd, np.ones((2, 4)))
+    plain = R.init_residual(4, 2, rng=0)
+    with pytest.raises(TypeError, match="net"):
+        R.path_gradients("net", fwd, np.ones((2, 4)))
+    with pytest.raises(TypeError, match="fwd"):
+        R.path_gradients(plain, {}, np.ones((2, 4)))
+    with pytest.raises(ValueError, match="dL_daL"):
+        R.path_gradients(plain, R.residual_forward(plain, np.ones((2, 4))), np.ones((3, 4)))
+    with pytest.raises(ValueError, match="blocks"):
+        R.path_gradients(R.init_residual(4, 3, rng=0), R.residual_forward(plain, np.ones((2, 4))), np.ones((2, 4)))
+
+
+@pytest.mark.parametrize("L", (1, 2, 7, 40))
+@pytest.mark.parametrize(("alpha", "c"), [(1.0, 1.0), (0.3, 2.0), (-2.0, 0.5)])
+def test_path_length_shares_are_binomial(L: int, alpha: float, c: float) -> None:
+    pi = R.path_length_shares(L, alpha, c)
+    r = alpha**2 * c
+    closed = np.array([math.comb(L, k) * r**k for k in range(L + 1)]) / (1 + r) ** L
+    assert pi.shape == (L + 1,)
+    assert_allclose(pi, closed, rtol=1e-12)
+    assert pi.sum() == pytest.approx(1.0, abs=1e-12)
+    assert float(np.arange(L + 1) @ pi) == pytest.approx(L * r / (1 + r), rel=1e-12)  # mean path length Lp
+
+
+def test_path_length_shares_limits() -> None:
+    assert_array_equal(R.path_length_shares(5, 0.0), [1, 0, 0, 0, 0, 0])
+    assert_array_equal(R.path_length_shares(5, 1.0, 0.0), [1, 0, 0, 0, 0, 0])
+    assert_allclose(R.path_length_shares(4, 1.0), np.array([1, 4, 6, 4, 1]) / 16, rtol=1e-13)
+    big = R.path_length_shares(5000, 1.0)  # no overflow for large L: Binomial(5000, 1/2)
+    assert np.all(np.isfinite(big)) and big.sum() == pytest.approx(1.0, abs=1e-9) and int(np.argmax(big)) == 2500
+    # alpha = 1/sqrt(L), c = 1: Binomial(L, 1/(L+1)) tends to Poisson(1), pi_0 -> 1/e
+    assert R.path_length_shares(10_000, 0.01)[0] == pytest.approx(math.exp(-1), rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("args", "exc", "match"),
+    [((0, 1.0), ValueError, "L"), ((2.5, 1.0), TypeError, "L"), ((3, "a"), TypeError, "alpha"),
+     ((3, float("nan")), ValueError, "alpha"), ((3, 1.0, -1.0), ValueError, "c"), ((3, 1e200, 1e200), ValueError, "alpha")],
+)
+def test_path_length_shares_errors(args: tuple[Any, ...], exc: type[Exception], match: str) -> None:
+    with pytest.raises(exc, match=match):
+        R.path_length_shares(*args)
