@@ -394,6 +394,28 @@ def residual_forward(net: ResidualNetwork, x: ArrayLike) -> ResidualForward:
     return ResidualForward(a, u, z, h, f, s, ln)
 
 
+def _check_backward(net: Any, fwd: Any, dL_daL: ArrayLike) -> Array:
+    """``dL_daL`` as a float array, after checking that ``net``, ``fwd`` and it belong together."""
+    _check_net(net)
+    if not isinstance(fwd, ResidualForward):
+        raise TypeError(
+            f"fwd must be the ResidualForward returned by gradlab.residual.residual_forward, got {type(fwd).__name__}"
+        )
+    if sorted(fwd.f) != list(range(1, net.L + 1)):
+        raise ValueError(f"fwd has blocks {sorted(fwd.f)}, but net has blocks 1..{net.L}: not the same network")
+    dL = check_finite(as_array(dL_daL, "dL_daL", ndim=2, dtype=np.float64), "dL_daL")
+    if dL.shape != fwd.a[net.L].shape:
+        raise ValueError(f"dL_daL must have the output's shape {fwd.a[net.L].shape}, got {dL.shape}")
+    return dL
+
+
+def _branch_back(net: ResidualNetwork, fwd: ResidualForward, l: int, df: Array) -> tuple[Array, Array]:
+    r""":math:`\partial L/\partial z^{(l)}` and :math:`\partial L/\partial u^{(l)}` (before pre-norm's layer
+    norm) from :math:`\partial L/\partial f = ` ``df`` through block l's branch; ``df`` may carry leading axes."""
+    dz = (df @ net.W[l][net.m]) * net.g.slope(fwd.z[l], fwd.h[l])
+    return dz, (dz @ net.W[l][1] if net.m == 2 else dz)
+
+
 def residual_backward(net: ResidualNetwork, fwd: ResidualForward, dL_daL: ArrayLike) -> ResidualGradients:
     r"""Back-propagate :math:`\delta^{(L)} = \partial L/\partial a^{(L)}` through every block.
 
@@ -417,17 +439,8 @@ def residual_backward(net: ResidualNetwork, fwd: ResidualForward, dL_daL: ArrayL
     dL_daL : array, shape (B, n)
         :math:`\partial L/\partial a^{(L)}`.
     """
-    _check_net(net)
-    if not isinstance(fwd, ResidualForward):
-        raise TypeError(
-            f"fwd must be the ResidualForward returned by gradlab.residual.residual_forward, got {type(fwd).__name__}"
-        )
+    dL = _check_backward(net, fwd, dL_daL)
     L, m = net.L, net.m
-    if sorted(fwd.f) != list(range(1, L + 1)):
-        raise ValueError(f"fwd has blocks {sorted(fwd.f)}, but net has blocks 1..{L}: not the same network")
-    dL = check_finite(as_array(dL_daL, "dL_daL", ndim=2, dtype=np.float64), "dL_daL")
-    if dL.shape != fwd.a[L].shape:
-        raise ValueError(f"dL_daL must have the output's shape {fwd.a[L].shape}, got {dL.shape}")
     delta = {L: dL}
     dW: dict[int, dict[int, Array]] = {}
     db: dict[int, dict[int, Array]] = {}
@@ -443,12 +456,9 @@ def residual_backward(net: ResidualNetwork, fwd: ResidualForward, dL_daL: ArrayL
         df = net.alpha * ds
         dW[l], db[l] = {}, {}
         dW[l][m], db[l][m] = df.T @ fwd.h[l], df.sum(axis=0)
-        dz = (df @ net.W[l][m]) * net.g.slope(fwd.z[l], fwd.h[l])
+        dz, du = _branch_back(net, fwd, l, df)
         if m == 2:
             dW[l][1], db[l][1] = dz.T @ fwd.u[l], dz.sum(axis=0)
-            du = dz @ net.W[l][1]
-        else:
-            du = dz
         if net.norm == "pre":
             du, dgamma[l], dbeta[l] = layer_norm_backward(du, fwd.ln[l])
         delta[l - 1] = ds + du
@@ -547,26 +557,15 @@ def path_gradients(net: ResidualNetwork, fwd: ResidualForward, dL_daL: ArrayLike
         ``G[k]`` is :math:`G_k`; ``G.sum(axis=0)`` equals ``residual_backward(net, fwd, dL_daL).delta[0]``
         up to rounding, and ``G[0]`` is :math:`\delta^{(L)}` itself (the path through no branch).
     """
-    _check_net(net)
-    if not isinstance(fwd, ResidualForward):
-        raise TypeError(
-            f"fwd must be the ResidualForward returned by gradlab.residual.residual_forward, got {type(fwd).__name__}"
-        )
+    dL = _check_backward(net, fwd, dL_daL)
     if net.norm == "post":
         raise ValueError("net.norm must be 'none' or 'pre' for a path decomposition; post-norm rescales the identity path")
-    L, m = net.L, net.m
-    if sorted(fwd.f) != list(range(1, L + 1)):
-        raise ValueError(f"fwd has blocks {sorted(fwd.f)}, but net has blocks 1..{L}: not the same network")
-    dL = check_finite(as_array(dL_daL, "dL_daL", ndim=2, dtype=np.float64), "dL_daL")
-    if dL.shape != fwd.a[L].shape:
-        raise ValueError(f"dL_daL must have the output's shape {fwd.a[L].shape}, got {dL.shape}")
+    L = net.L
     G = np.zeros((L + 1,) + dL.shape)
     G[0] = dL
     for done, l in enumerate(range(L, 0, -1)):
         # paths above block l have length 0..done; the branch of block l adds one to each
-        df = net.alpha * G[: done + 1]
-        dz = (df @ net.W[l][m]) * net.g.slope(fwd.z[l], fwd.h[l])
-        du = dz @ net.W[l][1] if m == 2 else dz
+        du = _branch_back(net, fwd, l, net.alpha * G[: done + 1])[1]
         if net.norm == "pre":
             du = np.stack([layer_norm_backward(d, fwd.ln[l])[0] for d in du])
         G[1 : done + 2] += du
