@@ -5,7 +5,7 @@ chapters whose code uses it; that list is generated from the chapters at each bu
 """
 
 from . import (
-    activations, chain, data, deeplinear, gradcheck, init, isometry, losses, mlp, normalization, optim,
+    activations, chain, data, deeplinear, gradcheck, init, isometry, losses, mlp, normalization, normnet, optim,
     products, quadrature, residual, saturation, shattered, tables, theory, train, wide,
 )
 
@@ -14,6 +14,6 @@ __version__ = "0.1.0"
 __all__ = [
     "activations", "chain", "data", "gradcheck", "init", "losses", "mlp",
     "products", "saturation", "tables", "quadrature", "theory", "isometry", "deeplinear", "train", "wide",
-    "normalization", "residual", "optim", "shattered",
+    "normalization", "normnet", "residual", "optim", "shattered",
     "__version__",
 ]
