@@ -68,6 +68,7 @@ __all__ = [
     "normnet_forward",
     "normnet_backward",
     "normnet_update_stats",
+    "parameters",
 ]
 
 Array = NDArray[np.float64]
@@ -251,12 +252,33 @@ class NormGradients:
     da0: Array
     norms: dict[str, NDArray[np.float64]] = field(init=False)
 
+    def as_dict(self) -> dict[str, Array]:
+        """The gradient of every array of :func:`parameters`, under the same name: what
+        :meth:`gradlab.optim.Optimiser.step` takes for a network given by :func:`parameters`."""
+        return _named(self.dW, self.dgamma, self.dbeta, self.db)
+
     def __post_init__(self) -> None:
         self.norms = {
             name: np.array([_norm2(d[l]) for l in sorted(d)])
             for name, d in (("W", self.dW), ("delta", self.delta), ("delta_hat", self.delta_hat),
                             ("gamma", self.dgamma), ("beta", self.dbeta))
         }
+
+
+def _named(W: dict[int, Array], gamma: dict[int, Array], beta: dict[int, Array], b: Array) -> dict[str, Array]:
+    return ({f"W{l}": W[l] for l in sorted(W)} | {f"gamma{l}": gamma[l] for l in sorted(gamma)}
+            | {f"beta{l}": beta[l] for l in sorted(beta)} | {"b": b})
+
+
+def parameters(net: NormNetwork) -> dict[str, Array]:
+    r"""The network's trainable arrays by name: ``"W1"`` .. ``"WL"``, ``"gamma1"``, ``"beta1"``, ..., ``"b"``.
+
+    They are ``net``'s own arrays, not copies, so :func:`gradlab.optim.apply` on this dict
+    trains ``net`` in place; :meth:`NormGradients.as_dict` names the gradient the same way.
+    Batch norm's running statistics are not trained and are not included.
+    """
+    net = _check_net(net)
+    return _named(net.W, net.gamma, net.beta, net.b)
 
 
 def init_normnet(

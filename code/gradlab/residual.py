@@ -77,6 +77,7 @@ __all__ = [
     "residual_backward",
     "path_length_shares",
     "path_gradients",
+    "parameters",
 ]
 
 Array = NDArray[np.float64]
@@ -271,11 +272,34 @@ class ResidualGradients:
     dalpha: float = field(init=False)
     norms: NDArray[np.float64] = field(init=False)
 
+    def as_dict(self) -> dict[str, Array]:
+        """The gradient of every array of :func:`parameters`, under the same name (``dalpha`` is
+        not an array and is not included)."""
+        return _named(self.dW, self.db, self.dgamma, self.dbeta)
+
     def __post_init__(self) -> None:
         self.dalpha = float(sum(self.dalpha_block[l] for l in sorted(self.dalpha_block)))
         self.norms = np.array(
             [math.sqrt(sum(float(np.sum(d * d)) for d in self.dW[l].values())) for l in sorted(self.dW)]
         )
+
+
+def _named(W: dict[int, dict[int, Array]], b: dict[int, dict[int, Array]],
+           gamma: dict[int, Array], beta: dict[int, Array]) -> dict[str, Array]:
+    return ({f"W{l}.{k}": W[l][k] for l in sorted(W) for k in sorted(W[l])}
+            | {f"b{l}.{k}": b[l][k] for l in sorted(b) for k in sorted(b[l])}
+            | {f"gamma{l}": gamma[l] for l in sorted(gamma)} | {f"beta{l}": beta[l] for l in sorted(beta)})
+
+
+def parameters(net: ResidualNetwork) -> dict[str, Array]:
+    r"""The network's trainable arrays by name: ``"W3.1"`` is :math:`W^{(3,1)}`, ``"b3.1"``
+    :math:`b^{(3,1)}`, ``"gamma3"`` and ``"beta3"`` block 3's layer-norm gain and shift.
+
+    They are ``net``'s own arrays, not copies, so :func:`gradlab.optim.apply` on this dict
+    trains ``net`` in place; :meth:`ResidualGradients.as_dict` names the gradient the same
+    way. The scale :math:`\alpha` is a number, not an array, and is not included.
+    """
+    return _named(_check_net(net).W, net.b, net.gamma, net.beta)
 
 
 def _is_he(act: activations.Activation) -> bool:

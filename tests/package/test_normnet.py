@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from gradlab import gradcheck, losses
+from gradlab import gradcheck, losses, optim
 from gradlab.normnet import (
     NormForward,
     NormNetwork,
@@ -16,6 +16,7 @@ from gradlab.normnet import (
     normnet_backward,
     normnet_forward,
     normnet_update_stats,
+    parameters,
 )
 
 SIZES = (4, 6, 5, 3)
@@ -229,6 +230,24 @@ def test_gradient_norms_and_copy() -> None:
 # --------------------------------------------------------------------------- argument errors
 
 
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+def test_parameters_are_the_networks_own_arrays_and_optim_trains_them(norm: str) -> None:
+    net, (x, y) = _net(norm), _batch()
+    params = parameters(net)
+    assert list(params) == ["W1", "W2", "W3", "gamma1", "gamma2", "beta1", "beta2", "b"]
+    assert params["W2"] is net.W[2] and params["gamma1"] is net.gamma[1] and params["b"] is net.b
+    fwd = normnet_forward(net, x)
+    grads = normnet_backward(net, fwd, losses.dsoftmax_cross_entropy(fwd.output, y))
+    named = grads.as_dict()
+    assert list(named) == list(params) and named["beta2"] is grads.dbeta[2]
+    before = {k: v.copy() for k, v in params.items()}
+    opt = optim.SGD()
+    optim.apply(params, opt.step(named, opt.init(params), 0.1)[0])
+    for k, v in params.items():  # the step went into net itself
+        assert_allclose(v, before[k] - 0.1 * named[k], rtol=0, atol=1e-15)
+    assert _loss(net, x, y) < _loss(_net(norm), x, y)
+
+
 def _fwd_layer() -> tuple[NormNetwork, NormForward]:
     net = _net("layer")
     return net, normnet_forward(net, _batch()[0])
@@ -238,6 +257,7 @@ def _fwd_layer() -> tuple[NormNetwork, NormForward]:
     "call, exc, match",
     [
         (lambda: init_normnet((4, 3), rng=0), ValueError, "sizes"),
+        (lambda: parameters({"W1": np.zeros(2)}), TypeError, "net must be a gradlab.normnet.NormNetwork, got dict"),
         (lambda: init_normnet("abc", rng=0), TypeError, "sizes"),
         (lambda: init_normnet(SIZES, norm="group", rng=0), ValueError, "norm"),
         (lambda: init_normnet(SIZES, activation="swishy", rng=0), ValueError, "activation"),

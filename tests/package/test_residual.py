@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from gradlab import activations, gradcheck
+from gradlab import activations, gradcheck, optim
 from gradlab import residual as R
 
 BRANCHES = (1, 2)
@@ -295,6 +295,29 @@ def test_init_residual_errors_name_the_argument(args: tuple[Any, ...], kwargs: d
     kwargs = {"rng": 0} | kwargs
     with pytest.raises(exc, match=match):
         R.init_residual(*args, **kwargs)
+
+
+@pytest.mark.parametrize("norm", R.NORMS)
+def test_parameters_are_the_networks_own_arrays_and_optim_trains_them(norm: str) -> None:
+    net = randomised(R.init_residual(4, 2, branch_layers=2, activation="tanh", norm=norm, rng=0), 1)
+    params = R.parameters(net)
+    ln = ["gamma1", "gamma2", "beta1", "beta2"] if norm != "none" else []
+    assert list(params) == ["W1.1", "W1.2", "W2.1", "W2.2", "b1.1", "b1.2", "b2.1", "b2.2", *ln]
+    assert params["W2.1"] is net.W[2][1] and params["b1.2"] is net.b[1][2]
+    x, target = np.random.default_rng(2).standard_normal((3, 4)), np.random.default_rng(3).standard_normal((3, 4))
+    loss = lambda: 0.5 * float(np.sum((R.residual_forward(net, x).a[2] - target) ** 2))  # noqa: E731
+    before = loss()
+    grads = R.residual_backward(net, R.residual_forward(net, x), R.residual_forward(net, x).a[2] - target)
+    named = grads.as_dict()
+    assert list(named) == list(params) and named["W1.2"] is grads.dW[1][2]
+    old = {k: v.copy() for k, v in params.items()}
+    optim.apply(params, optim.SGD().step(named, optim.SGD().init(params), 0.01)[0])
+    for k in params:
+        assert_allclose(params[k], old[k] - 0.01 * named[k], rtol=0, atol=1e-15)
+    assert_array_equal(net.W[2][1], params["W2.1"])  # the step went into net itself
+    assert loss() < before
+    with pytest.raises(TypeError, match=r"net must be a gradlab\.residual\.ResidualNetwork, got dict"):
+        R.parameters({})  # type: ignore[arg-type]
 
 
 def test_forward_and_backward_errors_name_the_argument() -> None:
