@@ -73,7 +73,7 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: The normalisations of the hidden layers: batch norm or layer norm.
+#: The normalisations of the hidden layers, batch norm and layer norm.
 NORMS: tuple[str, ...] = ("batch", "layer")
 #: The modes of :func:`normnet_forward`.
 MODES: tuple[str, ...] = ("train", "inference")
