@@ -69,8 +69,11 @@ def _run(*args: str) -> str:
 
 @cache
 def pdf_text() -> str:
-    """The PDF's text with all whitespace removed, so line breaks cannot split a match."""
-    text = _run("pdftotext", "-enc", "UTF-8", str(pdf_path()), "-")
+    """The PDF's text with all whitespace removed, so line breaks cannot split a match.
+
+    ``-raw`` keeps a hyphen at which TeX broke a line: by default pdftotext joins "2.4e-" and
+    "05" on the next line into "2.4e05", which is not the number the page shows."""
+    text = _run("pdftotext", "-raw", "-enc", "UTF-8", str(pdf_path()), "-")
     # Sphinx's smart quotes: the source's ' and " are printed as ’ and ” (and ‘ “).
     text = text.translate(str.maketrans("‘’“”", "''\"\""))
     return re.sub(r"\s+", "", text)
