@@ -5,8 +5,8 @@ chapters whose code uses it; that list is generated from the chapters at each bu
 """
 
 from . import (
-    activations, chain, data, deeplinear, gradcheck, init, isometry, losses, mlp, normalization, normnet, optim,
-    products, quadrature, residual, saturation, shattered, tables, theory, train, wide,
+    activations, bptt, chain, data, deeplinear, gradcheck, gru, init, isometry, losses, lstm, mlp, normalization,
+    normnet, optim, products, quadrature, residual, rnn, saturation, seqtasks, shattered, tables, theory, train, wide,
 )
 
 __version__ = "0.1.0"
@@ -14,6 +14,6 @@ __version__ = "0.1.0"
 __all__ = [
     "activations", "chain", "data", "gradcheck", "init", "losses", "mlp",
     "products", "saturation", "tables", "quadrature", "theory", "isometry", "deeplinear", "train", "wide",
-    "normalization", "normnet", "residual", "optim", "shattered",
+    "normalization", "normnet", "residual", "optim", "shattered", "bptt", "rnn", "lstm", "gru", "seqtasks",
     "__version__",
 ]

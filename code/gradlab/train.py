@@ -8,10 +8,16 @@ Optionally the gradient is first clipped by its global norm
 Pascanu, Mikolov & Bengio (2013), or entry by entry (:func:`clip_by_value`);
 and the step can come from another rule of :mod:`gradlab.optim` (momentum,
 RMSProp, Adam) instead of plain SGD.
+
+Recurrent networks (:mod:`gradlab.rnn`, :mod:`gradlab.lstm`, :mod:`gradlab.gru`) train with
+:func:`train_recurrent` on the tasks of :mod:`gradlab.seqtasks`; the clipping functions accept their
+gradients (:class:`gradlab.bptt.SeqGradients`) and any parameter dict ``{name: gradient}`` as well.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +25,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validate import as_array, check_finite, check_nonnegative, check_positive, check_positive_int, check_rng
-from . import optim
+from . import bptt, optim, seqtasks
 from .mlp import DEFAULT_LOSS, Gradients, Network, _norm, backward, check_net, forward, resolve_loss
 
-__all__ = ["History", "global_norm", "clip_by_global_norm", "clip_by_value", "sgd_step", "train_sgd", "accuracy"]
+__all__ = [
+    "History", "global_norm", "clip_by_global_norm", "clip_by_value", "sgd_step", "train_sgd", "accuracy",
+    "RecurrentHistory", "train_recurrent",
+]
+
+#: What the clipping functions accept: an MLP's gradients, a recurrent net's, or a parameter dict.
+GradLike = Gradients | bptt.SeqGradients | dict[str, NDArray[Any]]
 
 
 @dataclass(frozen=True)
@@ -73,25 +85,39 @@ class History:
         return float(np.mean(self.clipped))
 
 
-def _check_grads(grads: Any) -> Gradients:
-    if not isinstance(grads, Gradients):
-        raise TypeError(f"grads must be a gradlab.mlp.Gradients, got {type(grads).__name__}")
-    return grads
+def _check_grads(grads: Any) -> GradLike:
+    if isinstance(grads, (Gradients, bptt.SeqGradients)):
+        return grads
+    if isinstance(grads, Mapping) and grads and all(
+            isinstance(k, str) and isinstance(v, np.ndarray) and v.dtype.kind == "f" for k, v in grads.items()):
+        return grads
+    raise TypeError("grads must be a gradlab.mlp.Gradients, a gradlab.bptt.SeqGradients or a non-empty dict "
+                    f"{{name: float array}}, got {type(grads).__name__}")
 
 
-def global_norm(grads: Gradients) -> float:
+def _param_arrays(grads: GradLike) -> list[NDArray[Any]]:
+    """The arrays a step uses: dW and db of an MLP, the parameter gradients otherwise."""
+    if isinstance(grads, Gradients):
+        return [*grads.dW.values(), *grads.db.values()]
+    return list((grads.params if isinstance(grads, bptt.SeqGradients) else grads).values())
+
+
+def global_norm(grads: GradLike) -> float:
     r"""The norm of the whole parameter gradient, every layer's weights and biases together.
 
     .. math:: \|g\| = \Big(\sum_{l=1}^{L} \big\|\partial L/\partial W^{(l)}\big\|_F^2
               + \big\|\partial L/\partial b^{(l)}\big\|^2\Big)^{1/2}
 
-    Computed in float64 from ``grads.norms``.
+    Computed in float64 from ``grads.norms``. For a :class:`gradlab.bptt.SeqGradients` or a parameter
+    dict ``{name: gradient}``, the same over every parameter.
     """
     grads = _check_grads(grads)
+    if not isinstance(grads, Gradients):
+        return float(np.sqrt(sum(float(np.vdot(v, v)) for v in _param_arrays(grads))))
     return float(np.sqrt(np.sum(grads.norms["W"] ** 2) + np.sum(grads.norms["b"] ** 2)))
 
 
-def clip_by_global_norm(grads: Gradients, max_norm: float) -> Gradients:
+def clip_by_global_norm(grads: GradLike, max_norm: float) -> GradLike:
     r"""Gradient clipping: rescale the gradient so that its global norm is at most ``max_norm``.
 
     With :math:`g` the whole parameter gradient (:func:`global_norm`) and threshold
@@ -107,14 +133,16 @@ def clip_by_global_norm(grads: Gradients, max_norm: float) -> Gradients:
 
     Parameters
     ----------
-    grads : Gradients
-        From :func:`gradlab.mlp.backward`; every entry must be finite.
+    grads : Gradients, SeqGradients or dict
+        From :func:`gradlab.mlp.backward`, from a recurrent net's ``backward``
+        (:class:`gradlab.bptt.SeqGradients`; its ``dstates`` and ``dx`` are scaled too), or a
+        parameter dict ``{name: gradient}``; every entry must be finite.
     max_norm : float
         The threshold :math:`\theta > 0`.
 
     Returns
     -------
-    Gradients
+    The same kind as ``grads``
         ``grads`` itself when its norm is at most ``max_norm``, otherwise a rescaled copy
         (same dtypes).
     """
@@ -127,14 +155,18 @@ def clip_by_global_norm(grads: Gradients, max_norm: float) -> Gradients:
         return grads
     c = max_norm / norm
 
-    def scaled(d: dict[int, NDArray[Any]]) -> dict[int, NDArray[Any]]:
+    def scaled(d: dict[Any, NDArray[Any]]) -> dict[Any, NDArray[Any]]:
         return {l: (c * v).astype(v.dtype, copy=False) for l, v in d.items()}
 
+    if isinstance(grads, bptt.SeqGradients):
+        return bptt.SeqGradients(scaled(grads.params), scaled(grads.dstates), c * grads.dx)
+    if not isinstance(grads, Gradients):
+        return scaled(grads)
     return Gradients(scaled(grads.delta), scaled(grads.dW), scaled(grads.db),
                      (c * grads.da0).astype(grads.da0.dtype, copy=False))
 
 
-def clip_by_value(grads: Gradients, limit: float) -> Gradients:
+def clip_by_value(grads: GradLike, limit: float) -> GradLike:
     r"""Gradient clipping entry by entry: cap every partial derivative at :math:`\pm` ``limit``.
 
     With threshold :math:`\tau`, every entry of every
@@ -150,27 +182,33 @@ def clip_by_value(grads: Gradients, limit: float) -> Gradients:
 
     Parameters
     ----------
-    grads : Gradients
-        From :func:`gradlab.mlp.backward`; ``dW`` and ``db`` must be finite.
+    grads : Gradients, SeqGradients or dict
+        From :func:`gradlab.mlp.backward`, a :class:`gradlab.bptt.SeqGradients` (only its ``params``
+        are clipped), or a parameter dict ``{name: gradient}``; the parameter gradients must be finite.
     limit : float
         The threshold :math:`\tau > 0`.
 
     Returns
     -------
-    Gradients
+    The same kind as ``grads``
         ``grads`` itself when no entry exceeds ``limit`` in absolute value, otherwise a
-        copy with clipped ``dW`` and ``db`` (same dtypes).
+        copy with clipped ``dW`` and ``db`` (the parameter gradients; same dtypes).
     """
     grads = _check_grads(grads)
     limit = check_positive(limit, "limit")
-    if not all(np.all(np.isfinite(d[l])) for d in (grads.dW, grads.db) for l in d):
+    arrays = _param_arrays(grads)
+    if not all(np.all(np.isfinite(v)) for v in arrays):
         raise ValueError("grads must be finite to be clipped")
-    if all(np.max(np.abs(d[l]), initial=0.0) <= limit for d in (grads.dW, grads.db) for l in d):
+    if all(np.max(np.abs(v), initial=0.0) <= limit for v in arrays):
         return grads
 
-    def capped(d: dict[int, NDArray[Any]]) -> dict[int, NDArray[Any]]:
+    def capped(d: dict[Any, NDArray[Any]]) -> dict[Any, NDArray[Any]]:
         return {l: np.clip(v, -limit, limit).astype(v.dtype, copy=False) for l, v in d.items()}
 
+    if isinstance(grads, bptt.SeqGradients):
+        return bptt.SeqGradients(capped(grads.params), grads.dstates, grads.dx)
+    if not isinstance(grads, Gradients):
+        return capped(grads)
     return Gradients(grads.delta, capped(grads.dW), capped(grads.db), grads.da0)
 
 
@@ -293,3 +331,120 @@ def accuracy(net: Network, X: ArrayLike, labels: ArrayLike) -> float:
     if lab.shape != (out.shape[0],):
         raise ValueError(f"labels must have shape ({out.shape[0]},), got {lab.shape}")
     return float(np.mean(np.argmax(out, axis=1) == lab))
+
+
+@dataclass(frozen=True)
+class RecurrentHistory:
+    r"""What :func:`train_recurrent` recorded.
+
+    Attributes
+    ----------
+    loss : numpy.ndarray
+        (steps,): the task loss (:func:`gradlab.seqtasks.loss`) of each step's batch before the step;
+        shorter after a blow-up, whose last entry is the non-finite loss (or the loss whose gradient
+        was not finite).
+    grad_norm : numpy.ndarray
+        (steps,): the global norm of the gradient before clipping; the last entry may be inf or NaN
+        after a blow-up.
+    clipped : numpy.ndarray
+        (steps,) bool: whether clipping changed the step's gradient.
+    record_steps : numpy.ndarray
+        The steps (0-based) at which ``accuracy`` was recorded: 0, ``record_every``, ...
+    accuracy : numpy.ndarray
+        :func:`gradlab.seqtasks.accuracy` of the batch of each recorded step, before the step.
+    network : Any
+        The trained net (a copy; the input net is untouched).
+    diverged_at : int | None
+        The step whose loss or gradient was not finite; training stopped there (no step taken).
+    """
+
+    loss: NDArray[np.float64]
+    grad_norm: NDArray[np.float64]
+    clipped: NDArray[np.bool_]
+    record_steps: NDArray[np.int64]
+    accuracy: NDArray[np.float64]
+    network: Any
+    diverged_at: int | None
+
+    @property
+    def clipped_fraction(self) -> float:
+        """The fraction of steps whose gradient was clipped (NaN when no step was taken)."""
+        return float(np.mean(self.clipped)) if self.clipped.size else float("nan")
+
+
+def train_recurrent(
+    cell: Any,
+    net: Any,
+    batches: Callable[[int], seqtasks.SeqBatch],
+    *,
+    steps: int,
+    optimiser: str | optim.Optimiser = "adam",
+    lr: float,
+    clip_norm: float | None = None,
+    truncate: int | None = None,
+    record_every: int = 1,
+) -> RecurrentHistory:
+    r"""Train a copy of a recurrent ``net`` on the batches ``batches(0), batches(1), ...``, one step each.
+
+    Each step runs :func:`gradlab.bptt.forward`, the task loss of :func:`gradlab.seqtasks.loss`,
+    :func:`gradlab.bptt.backward` (BPTT(k) with ``truncate=k``), optionally
+    :func:`clip_by_global_norm` with threshold ``clip_norm``, and one step of ``optimiser``
+    (a name of :mod:`gradlab.optim` or an :class:`gradlab.optim.Optimiser`) with learning rate ``lr``
+    on the net's parameter dict. A non-finite loss or gradient is recorded and ends training
+    (``diverged_at``), without an error or a warning, so a blow-up can be shown.
+
+    ``batches`` maps the step number to a :class:`gradlab.seqtasks.SeqBatch`; seed it yourself, e.g.
+    ``lambda i: seqtasks.adding_problem(32, 50, rng=1000 + i)``, so identical arguments give identical runs.
+    """
+    bptt._check_cell(cell)
+    bptt._net_params(net)
+    if not callable(batches):
+        raise TypeError(f"batches must be callable, step -> SeqBatch, got {type(batches).__name__}")
+    steps = check_positive_int(steps, "steps")
+    lr = check_nonnegative(lr, "lr")
+    if clip_norm is not None:
+        clip_norm = check_positive(clip_norm, "clip_norm")
+    truncate = bptt.check_truncate(truncate)
+    record_every = check_positive_int(record_every, "record_every")
+    opt = optim.get(optimiser)
+    work = copy.deepcopy(net)
+    state = opt.init(work.params)
+    losses: list[float] = []
+    norms: list[float] = []
+    clipped: list[bool] = []
+    acc: list[float] = []
+    diverged_at = None
+    for i in range(steps):
+        batch = batches(i)
+        if not isinstance(batch, seqtasks.SeqBatch):
+            raise TypeError(f"batches({i}) must return a gradlab.seqtasks.SeqBatch, got {type(batch).__name__}")
+        with np.errstate(all="ignore"):  # overflow is the phenomenon under study: detect it, stop
+            fwd = bptt.forward(cell, work, batch.x)
+            value, dY = seqtasks.loss(batch, fwd.Y)
+            losses.append(value)
+            if i % record_every == 0:
+                acc.append(seqtasks.accuracy(batch, fwd.Y))
+            if not np.isfinite(value):
+                diverged_at = i
+                break
+            grads = bptt.backward(cell, work, fwd, dY, truncate=truncate)
+            norm = grads.norm()
+            norms.append(norm)
+            if not np.isfinite(norm):
+                diverged_at = i
+                break
+            g = raw = grads.as_dict()
+            if clip_norm is not None:
+                g = clip_by_global_norm(raw, clip_norm)
+            clipped.append(g is not raw)
+            delta, state = opt.step(g, state, lr)
+            optim.apply(work.params, delta)
+    return RecurrentHistory(
+        loss=np.asarray(losses, dtype=np.float64),
+        grad_norm=np.asarray(norms, dtype=np.float64),
+        clipped=np.asarray(clipped, dtype=bool),
+        record_steps=np.arange(0, len(losses), record_every, dtype=np.int64)[: len(acc)],
+        accuracy=np.asarray(acc, dtype=np.float64),
+        network=work,
+        diverged_at=diverged_at,
+    )

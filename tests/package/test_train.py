@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from gradlab import data, mlp, optim, train
+from gradlab import bptt, data, mlp, optim, rnn, seqtasks, train
 
 CE = "softmax_cross_entropy"
 
@@ -290,7 +290,9 @@ def test_clipping_tames_an_absurd_learning_rate(blobs: data.Dataset) -> None:
         (lambda g: train.clip_by_global_norm(g, float("nan")), ValueError, r"max_norm must be finite"),
         (lambda g: train.clip_by_global_norm(g, "1"), TypeError, r"max_norm must be a real number, got str"),
         (lambda g: train.clip_by_global_norm({"W": 1}, 1.0), TypeError, r"grads must be a gradlab\.mlp\.Gradients"),
-        (lambda g: train.global_norm(None), TypeError, r"grads must be a gradlab\.mlp\.Gradients, got NoneType"),
+        (lambda g: train.clip_by_global_norm({}, 1.0), TypeError, r"non-empty dict"),
+        (lambda g: train.global_norm(None), TypeError, r"grads must be a gradlab\.mlp\.Gradients, .* got NoneType"),
+        (lambda g: train.clip_by_global_norm({"W": np.array([np.inf])}, 1.0), ValueError, r"grads must be finite"),
         (lambda g: train.clip_by_global_norm(
             mlp.Gradients({1: np.zeros((1, 1))}, {1: np.array([[np.inf]])}, {1: np.zeros(1)}, np.zeros((1, 1))), 1.0),
          ValueError, r"grads must be finite to be clipped"),
@@ -431,7 +433,8 @@ def test_every_optimiser_trains(blobs: data.Dataset, name: str) -> None:
         (lambda g: train.clip_by_value(g, -1.0), ValueError, r"limit must be > 0, got -1\.0"),
         (lambda g: train.clip_by_value(g, 0), ValueError, r"limit must be > 0, got 0"),
         (lambda g: train.clip_by_value(g, None), TypeError, r"limit must be a real number, got NoneType"),
-        (lambda g: train.clip_by_value(g.dW, 1.0), TypeError, r"grads must be a gradlab\.mlp\.Gradients, got dict"),
+        (lambda g: train.clip_by_value(g.dW, 1.0), TypeError, r"grads must be a gradlab\.mlp\.Gradients, .* got dict"),
+        (lambda g: train.clip_by_value({"W": np.array([np.nan])}, 1.0), ValueError, r"grads must be finite to be clipped"),
         (lambda g: train.clip_by_value(
             mlp.Gradients({1: np.zeros((1, 1))}, {1: np.array([[np.nan]])}, {1: np.zeros(1)}, np.zeros((1, 1))), 1.0),
          ValueError, r"grads must be finite to be clipped"),
@@ -504,3 +507,127 @@ def test_sgd_step_and_accuracy_errors() -> None:
         train.accuracy(net, np.zeros((4, 2)), [0, 1, 2])
     with pytest.raises(ValueError, match=r"labels must have shape \(4,\), got \(4, 1\)"):
         train.accuracy(net, np.zeros((4, 2)), np.zeros((4, 1), dtype=int))
+
+
+# --------------------------------------------------------------------------- parameter dicts, recurrent nets
+
+
+def as_param_dict(g: mlp.Gradients) -> dict[str, np.ndarray]:
+    return {f"{k}{l}": v for k, d in (("W", g.dW), ("b", g.db)) for l, v in d.items()}
+
+
+@pytest.mark.parametrize("factor", [0.3, 3.0])
+def test_a_dict_and_a_gradients_clip_identically(factor: float) -> None:
+    g = small_grads()
+    d = as_param_dict(g)
+    assert train.global_norm(d) == pytest.approx(train.global_norm(g), rel=1e-14)
+    theta = factor * train.global_norm(g)
+    cg, cd = train.clip_by_global_norm(g, theta), train.clip_by_global_norm(d, theta)
+    assert isinstance(cd, dict) and (cd is d) == (cg is g) == (factor > 1)
+    for key, v in as_param_dict(cg).items():
+        assert_array_equal(cd[key], v)
+    tau = factor * float(np.max(np.abs(g.dW[1])))
+    vg, vd = train.clip_by_value(g, tau), train.clip_by_value(d, tau)
+    assert isinstance(vd, dict) and (vd is d) == (vg is g) == (factor > 1)
+    for key, v in as_param_dict(vg).items():
+        assert_array_equal(vd[key], v)
+    assert_array_equal(d["W1"], g.dW[1])  # the input dict is not modified
+
+
+def _rnn_grads() -> tuple[rnn.RNN, bptt.SeqGradients]:
+    net = rnn.init(2, 3, 1, rng=0)
+    fwd = rnn.forward(net, np.random.default_rng(1).standard_normal((2, 5, 2)))
+    return net, rnn.backward(net, fwd, np.ones_like(fwd.Y))
+
+
+def test_seq_gradients_clip_like_their_parameter_dict() -> None:
+    _, g = _rnn_grads()
+    assert train.global_norm(g) == pytest.approx(g.norm(), rel=1e-15) == train.global_norm(g.as_dict())
+    theta = g.norm() / 4
+    c = train.clip_by_global_norm(g, theta)
+    assert isinstance(c, bptt.SeqGradients) and c.norm() == pytest.approx(theta, rel=1e-13)
+    assert_allclose(c.dH, g.dH / 4, rtol=1e-14)  # the gradient of L/4: states scaled too
+    for k, v in train.clip_by_global_norm(g.as_dict(), theta).items():
+        assert_array_equal(c.params[k], v)
+    v = train.clip_by_value(g, 1e-3)
+    assert isinstance(v, bptt.SeqGradients) and v.dH is g.dH
+    assert max(float(np.max(np.abs(a))) for a in v.params.values()) <= 1e-3
+
+
+def adding_batches(T: int = 8, n: int = 16):
+    return lambda i: seqtasks.adding_problem(n, T, rng=1000 + i)
+
+
+def test_train_recurrent_is_a_loop_of_bptt_and_optimiser_steps() -> None:
+    net = rnn.init(2, 4, 1, rng=0)
+    hist = train.train_recurrent(rnn, net, adding_batches(), steps=3, optimiser="sgd", lr=0.1, truncate=3)
+    work = net.copy()
+    for i in range(3):
+        b = adding_batches()(i)
+        fwd = rnn.forward(work, b.x)
+        value, dY = seqtasks.loss(b, fwd.Y)
+        assert hist.loss[i] == value
+        g = rnn.backward(work, fwd, dY, truncate=3)
+        assert hist.grad_norm[i] == g.norm()
+        for k, v in g.params.items():
+            work.params[k] -= 0.1 * v
+    for k in work.params:
+        assert_array_equal(hist.network.params[k], work.params[k])
+    assert hist.diverged_at is None and not hist.clipped.any() and hist.clipped_fraction == 0.0
+
+
+def test_train_recurrent_learns_and_leaves_the_input_untouched() -> None:
+    net = rnn.init(2, 8, 1, rng=0)
+    before = {k: v.copy() for k, v in net.params.items()}
+    hist = train.train_recurrent(rnn, net, adding_batches(T=6, n=32), steps=150, lr=0.01, record_every=50)
+    assert all(np.array_equal(net.params[k], before[k]) for k in before)
+    assert hist.loss.shape == hist.grad_norm.shape == hist.clipped.shape == (150,)
+    assert_array_equal(hist.record_steps, [0, 50, 100]) and hist.accuracy.shape == (3,)
+    assert np.all((hist.accuracy >= 0) & (hist.accuracy <= 1))
+    assert hist.loss[-20:].mean() < 0.5 * hist.loss[:5].mean()
+    again = train.train_recurrent(rnn, net, adding_batches(T=6, n=32), steps=150, lr=0.01, record_every=50)
+    assert_array_equal(again.loss, hist.loss)
+
+
+def test_train_recurrent_clips_and_records_it() -> None:
+    net = rnn.init(2, 4, 1, scale=2.0, rng=0)
+    free = train.train_recurrent(rnn, net, adding_batches(), steps=5, lr=0.01)
+    theta = 0.5 * float(free.grad_norm.min())
+    hist = train.train_recurrent(rnn, net, adding_batches(), steps=5, lr=0.01, clip_norm=theta)
+    assert hist.clipped.all() and hist.clipped_fraction == 1.0
+    assert hist.loss[0] == free.loss[0] and hist.grad_norm[0] == free.grad_norm[0]  # recorded before clipping
+
+
+def test_train_recurrent_stops_at_a_blow_up_without_warnings() -> None:
+    net = rnn.init(2, 8, 1, activation="relu", recurrent="identity", scale=1.5, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hist = train.train_recurrent(rnn, net, adding_batches(T=40), steps=50, optimiser="sgd", lr=1e3)
+    assert hist.diverged_at is not None and hist.diverged_at < 50
+    assert len(hist.loss) == hist.diverged_at + 1
+    assert not (np.isfinite(hist.loss[-1]) and np.isfinite(hist.grad_norm[-1]))
+
+
+@pytest.mark.parametrize(
+    ("change", "exc", "match"),
+    [
+        ({"steps": 0}, ValueError, "steps must be >= 1"),
+        ({"lr": -1.0}, ValueError, "lr must be >= 0"),
+        ({"clip_norm": 0.0}, ValueError, "clip_norm must be > 0"),
+        ({"truncate": 0}, ValueError, "truncate must be >= 1"),
+        ({"truncate": True}, TypeError, "truncate must be an integer"),
+        ({"record_every": 0}, ValueError, "record_every must be >= 1"),
+        ({"optimiser": "adagrad"}, ValueError, "unknown optimiser"),
+        ({"batches": [1, 2]}, TypeError, "batches must be callable"),
+        ({"batches": lambda i: (1, 2)}, TypeError, r"batches\(0\) must return"),
+        ({"net": object()}, TypeError, "net must be"),
+        ({"cell": np}, TypeError, "cell must provide"),
+    ],
+)
+def test_train_recurrent_errors(change: dict[str, Any], exc: type[Exception], match: str) -> None:
+    kw: dict[str, Any] = {"cell": rnn, "net": rnn.init(2, 3, 1, rng=0), "batches": adding_batches(), "steps": 2,
+                          "lr": 0.01}
+    kw.update(change)
+    cell, net, batches = kw.pop("cell"), kw.pop("net"), kw.pop("batches")
+    with pytest.raises(exc, match=match):
+        train.train_recurrent(cell, net, batches, **kw)
