@@ -45,8 +45,8 @@ K. Cho, B. van Merriënboer, C. Gulcehre, D. Bahdanau, F. Bougares, H. Schwenk &
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -54,7 +54,7 @@ from scipy.special import expit
 
 from . import bptt
 from ._validate import check_positive_int, check_real, check_rng, lookup
-from .lstm import _bind, _check_params, _draw_weights, _memory_time, _split_grads, _stacked
+from .lstm import _GatedNet, _draw_weights, _memory_time, _split_grads, _stacked
 
 __all__ = [
     "STATE",
@@ -84,7 +84,7 @@ RECURRENT: tuple[str, ...] = ("orthogonal", "standard")
 
 
 @dataclass(eq=False)
-class GRU:
+class GRU(_GatedNet):
     r"""A GRU cell with a linear read-out; the parameters by name.
 
     Attributes
@@ -96,41 +96,8 @@ class GRU:
         module docstring), the same objects :func:`parameters` returns.
     """
 
-    params: dict[str, Array]
-    _W: Array = field(init=False, repr=False)
-    _b: Array = field(init=False, repr=False)
-    _views: tuple = field(init=False, repr=False, default=())
-
-    def __post_init__(self) -> None:
-        # a dict of its own: the caller's dict keeps the caller's arrays
-        if isinstance(self.params, dict):
-            self.params = dict(self.params)
-        self._restack()
-
-    def _restack(self) -> None:
-        # check the named arrays and copy them into fresh stacked storage, in the SAME dict
-        # (whoever holds parameters(net) keeps holding the net's arrays)
-        self._sizes = _check_params(self.params, PARAMS, GATES, "GRU")
-        _bind(self, GATES)
-
-    @property
-    def n_in(self) -> int:
-        """Input size."""
-        return self._sizes[0]
-
-    @property
-    def n_h(self) -> int:
-        """Number of hidden units."""
-        return self._sizes[1]
-
-    @property
-    def n_out(self) -> int:
-        """Read-out size."""
-        return self._sizes[2]
-
-    def copy(self) -> "GRU":
-        """A deep copy (its own stacked storage)."""
-        return GRU({k: v.copy() for k, v in self.params.items()})
+    _PARAMS: ClassVar[tuple[str, ...]] = PARAMS
+    _GATES: ClassVar[tuple[str, ...]] = GATES
 
 
 def _check_net(net: Any) -> GRU:

@@ -56,7 +56,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -197,7 +197,67 @@ def _memory_time(bias: ArrayLike, name: str) -> float | Array:
 
 
 @dataclass(eq=False)
-class LSTM:
+class _GatedNet:
+    """What the LSTM and the GRU share: named gate parameters kept as views into one stacked matrix.
+
+    A copy (``copy``, :func:`copy.deepcopy`, pickling) gets storage of its own with the views
+    re-bound: copied naively, the named arrays and the stacked matrix would part ways, and training
+    the names would no longer change what the cell computes.
+    """
+
+    params: dict[str, Array]
+    _W: Array = field(init=False, repr=False)
+    _b: Array = field(init=False, repr=False)
+    _views: tuple = field(init=False, repr=False, default=())
+    _PARAMS: ClassVar[tuple[str, ...]] = ()
+    _GATES: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        # a dict of its own: the caller's dict keeps the caller's arrays
+        if isinstance(self.params, dict):
+            self.params = dict(self.params)
+        self._restack()
+
+    def _restack(self) -> None:
+        # check the named arrays and copy them into fresh stacked storage, in the SAME dict
+        # (whoever holds parameters(net) keeps holding the net's arrays)
+        self._sizes = _check_params(self.params, self._PARAMS, self._GATES, type(self).__name__)
+        _bind(self, self._GATES)
+
+    @property
+    def n_in(self) -> int:
+        """Input size."""
+        return self._sizes[0]
+
+    @property
+    def n_h(self) -> int:
+        """Number of hidden units (for an LSTM also of cell units)."""
+        return self._sizes[1]
+
+    @property
+    def n_out(self) -> int:
+        """Read-out size."""
+        return self._sizes[2]
+
+    def copy(self) -> Any:
+        """A deep copy with its own stacked storage."""
+        return type(self)({k: v.copy() for k, v in self.params.items()})
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        new = self.copy()
+        memo[id(self)] = new
+        return new
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"params": {k: np.array(v) for k, v in self.params.items()}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.params = state["params"]
+        self._restack()
+
+
+@dataclass(eq=False)
+class LSTM(_GatedNet):
     r"""An LSTM cell with a linear read-out; the parameters by name.
 
     Attributes
@@ -209,41 +269,8 @@ class LSTM:
         stacked weight matrix (see the module docstring), the same objects :func:`parameters` returns.
     """
 
-    params: dict[str, Array]
-    _W: Array = field(init=False, repr=False)
-    _b: Array = field(init=False, repr=False)
-    _views: tuple = field(init=False, repr=False, default=())
-
-    def __post_init__(self) -> None:
-        # a dict of its own: the caller's dict keeps the caller's arrays
-        if isinstance(self.params, dict):
-            self.params = dict(self.params)
-        self._restack()
-
-    def _restack(self) -> None:
-        # check the named arrays and copy them into fresh stacked storage, in the SAME dict
-        # (whoever holds parameters(net) keeps holding the net's arrays)
-        self._sizes = _check_params(self.params, PARAMS, GATES, "LSTM")
-        _bind(self, GATES)
-
-    @property
-    def n_in(self) -> int:
-        """Input size."""
-        return self._sizes[0]
-
-    @property
-    def n_h(self) -> int:
-        """Number of hidden (and cell) units."""
-        return self._sizes[1]
-
-    @property
-    def n_out(self) -> int:
-        """Read-out size."""
-        return self._sizes[2]
-
-    def copy(self) -> "LSTM":
-        """A deep copy (its own stacked storage)."""
-        return LSTM({k: v.copy() for k, v in self.params.items()})
+    _PARAMS: ClassVar[tuple[str, ...]] = PARAMS
+    _GATES: ClassVar[tuple[str, ...]] = GATES
 
 
 def _check_net(net: Any) -> LSTM:

@@ -476,3 +476,50 @@ def test_bad_sequence_arguments_are_rejected() -> None:
         lstm.cell_path(gru.forward(gru.init(N_IN, N_H, N_OUT, rng=0), x))
     with pytest.raises(TypeError, match="fwd"):
         lstm.cell_path(np.zeros((B, T, N_H)))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_a_copy_still_trains_through_its_named_arrays(cell: str, how: str) -> None:
+    """Copies keep the named gate arrays as views of the stacked matrix the cell computes with.
+
+    Copied naively, a view and its base become two arrays: optim.apply would then update names
+    the forward pass never reads (train_recurrent deep-copies the net it trains).
+    """
+    import copy
+    import pickle
+
+    from gradlab import gru, lstm
+
+    mod = {"lstm": lstm, "gru": gru}[cell]
+    net = mod.init(2, 3, 1, rng=0)
+    twin = {"copy": net.copy, "deepcopy": lambda: copy.deepcopy(net),
+            "pickle": lambda: pickle.loads(pickle.dumps(net))}[how]()
+    x = np.random.default_rng(1).standard_normal((2, 4, 2))
+    before = mod.forward(twin, x).Y.copy()
+    for name in mod.PARAMS:
+        assert np.shares_memory(twin.params[name], twin._W) or np.shares_memory(twin.params[name], twin._b) \
+            or name in ("W_y", "b_y")
+        assert not np.shares_memory(twin.params[name], net.params[name])
+    gate_weight = mod.PARAMS[0]  # an input-weight matrix of the first gate
+    mod.parameters(twin)[gate_weight] += 0.5
+    assert not np.allclose(mod.forward(twin, x).Y, before)
+    np.testing.assert_array_equal(mod.forward(net, x).Y, before)  # the original is untouched
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_train_recurrent_changes_the_gate_weights(cell: str) -> None:
+    from gradlab import gru, lstm, seqtasks, train
+
+    mod = {"lstm": lstm, "gru": gru}[cell]
+    net = mod.init(2, 4, 1, rng=0)
+    hist = train.train_recurrent(mod, net, lambda i: seqtasks.adding_problem(8, 6, rng=i), steps=3, lr=1e-2)
+    trained = hist.network
+    assert not np.allclose(trained._W, net._W)
+    x = seqtasks.adding_problem(4, 6, rng=99).x
+    W_y, b_y = trained.params["W_y"], trained.params["b_y"]
+    # with the trained read-out put on the untrained cell, the outputs differ: the cell itself learned
+    probe = net.copy()
+    probe.params["W_y"][...] = W_y
+    probe.params["b_y"][...] = b_y
+    assert not np.allclose(mod.forward(probe, x).Y, mod.forward(trained, x).Y)
