@@ -5,7 +5,7 @@ chapters whose code uses it; that list is generated from the chapters at each bu
 """
 
 from . import (
-    activations, bptt, chain, data, deeplinear, gradcheck, gru, init, isometry, losses, lstm, mlp, normalization,
+    activations, bptt, chain, data, deeplinear, dynamics, gradcheck, gru, init, isometry, losses, lstm, mlp, normalization,
     normnet, optim, products, quadrature, residual, rnn, saturation, seqtasks, shattered, tables, theory, train, wide,
 )
 
@@ -14,6 +14,6 @@ __version__ = "0.1.0"
 __all__ = [
     "activations", "chain", "data", "gradcheck", "init", "losses", "mlp",
     "products", "saturation", "tables", "quadrature", "theory", "isometry", "deeplinear", "train", "wide",
-    "normalization", "normnet", "residual", "optim", "shattered", "bptt", "rnn", "lstm", "gru", "seqtasks",
+    "normalization", "normnet", "residual", "optim", "shattered", "bptt", "rnn", "lstm", "gru", "seqtasks", "dynamics",
     "__version__",
 ]
