@@ -13,37 +13,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from gradlab import bptt, gradcheck, gru, lstm, optim
 
-B, T, N_IN, N_H, N_OUT = 3, 6, 3, 4, 2
-TOL = 1e-7  # the relative error every gradient must reach (issue 11)
-
-
-def _sig(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+from recurrent_helpers import B, N_H, N_IN, N_OUT, T, TOL, inputs, make_gated_net, make_loss
+from recurrent_helpers import sigmoid as _sig
 
 
 def make_net(seed: int = 0, **kw) -> gru.GRU:
-    """A GRU with every bias nonzero, so every parameter's gradient is exercised."""
-    net = gru.init(N_IN, N_H, N_OUT, rng=seed, **kw)
-    rng = np.random.default_rng(seed + 100)
-    for g in gru.GATES:
-        net.params[f"b_{g}"][...] += 0.3 * rng.standard_normal(N_H)
-    net.params["b_y"][...] = 0.3 * rng.standard_normal(N_OUT)
-    return net
-
-
-def make_loss(seed: int, mask: np.ndarray | None = None):
-    """A separable loss sum_t l_t(Y_t) with nonzero first and second derivatives: weights w and 0.5 Y^2."""
-    w = np.random.default_rng(seed).standard_normal((B, T, N_OUT))
-    m = np.ones((1, T, 1)) if mask is None else mask.reshape(1, T, 1).astype(float)
-
-    def loss(Y: np.ndarray) -> tuple[float, np.ndarray]:
-        return float(np.sum(m * (w * Y + 0.5 * Y**2))), m * (w + Y)
-
-    return loss
-
-
-def inputs(seed: int = 1) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((B, T, N_IN))
+    return make_gated_net(gru, seed, **kw)
 
 
 def reference_step(p: dict, x: np.ndarray, h: np.ndarray) -> np.ndarray:
