@@ -346,7 +346,7 @@ def gradient_check(
     r"""Relative error of :func:`backward` against central differences, for every parameter.
 
     For each entry :math:`\theta_i` of each parameter,
-    :math:`\big(F(\theta + h e_i) - F(\theta - h e_i)\big)/2h`, with :math:`F(\theta) = ` ``loss(Y)[0]``
+    :math:`\big(F(\theta + h e_i) - F(\theta - h e_i)\big)/2h`, with :math:`F(\theta)` the value ``loss(Y)[0]``
     for the read-outs of a forward pass with those weights. With ``truncate=k``, :math:`F` is the
     fixed-state objective that BPTT(k) differentiates exactly: the read-out at step t comes from k
     steps run with the perturbed weights from the *unperturbed* state at :math:`t - k` (or from the

@@ -8,11 +8,11 @@ with the forget gate of Gers, Schmidhuber & Cummins, 2000; no peepholes) reads
 
 .. math::
 
-    i^{(t)} &= \sigma\big(W_{xi} x^{(t)} + W_{hi} h^{(t-1)} + b_i\big), &
+    i^{(t)} &= \sigma\big(W_{xi} x^{(t)} + W_{hi} h^{(t-1)} + b_i\big), \\
     f^{(t)} &= \sigma\big(W_{xf} x^{(t)} + W_{hf} h^{(t-1)} + b_f\big), \\
-    o^{(t)} &= \sigma\big(W_{xo} x^{(t)} + W_{ho} h^{(t-1)} + b_o\big), &
+    o^{(t)} &= \sigma\big(W_{xo} x^{(t)} + W_{ho} h^{(t-1)} + b_o\big), \\
     \tilde c^{(t)} &= \tanh\big(W_{xc} x^{(t)} + W_{hc} h^{(t-1)} + b_c\big), \\
-    c^{(t)} &= f^{(t)} \odot c^{(t-1)} + i^{(t)} \odot \tilde c^{(t)}, &
+    c^{(t)} &= f^{(t)} \odot c^{(t-1)} + i^{(t)} \odot \tilde c^{(t)}, \\
     h^{(t)} &= o^{(t)} \odot \tanh\big(c^{(t)}\big),
 
 with the read-out :math:`\hat y^{(t)} = W_y h^{(t)} + b_y` at every step. The input gate :math:`i` decides

@@ -435,7 +435,7 @@ def _check_backward(net: Any, fwd: Any, dL_daL: ArrayLike) -> Array:
 
 def _branch_back(net: ResidualNetwork, fwd: ResidualForward, l: int, df: Array) -> tuple[Array, Array]:
     r""":math:`\partial L/\partial z^{(l)}` and :math:`\partial L/\partial u^{(l)}` (before pre-norm's layer
-    norm) from :math:`\partial L/\partial f = ` ``df`` through block l's branch; ``df`` may carry leading axes."""
+    norm) from :math:`\partial L/\partial f` (``df``) through block l's branch; ``df`` may carry leading axes."""
     dz = (df @ net.W[l][net.m]) * net.g.slope(fwd.z[l], fwd.h[l])
     return dz, (dz @ net.W[l][1] if net.m == 2 else dz)
 
