@@ -23,6 +23,7 @@ __all__ = [
     "check_nonnegative",
     "check_positive",
     "check_rng",
+    "check_instance",
     "lookup",
 ]
 
@@ -127,6 +128,13 @@ def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
 
 
 T = TypeVar("T")
+
+
+def check_instance(value: Any, cls: type[T], name: str) -> T:
+    """``value`` itself if it is a ``cls``, else a TypeError naming ``name`` and the class by its import path."""
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {cls.__module__}.{cls.__qualname__}, got {type(value).__name__}")
+    return value
 
 
 def lookup(registry: Mapping[str, T], name: Any, kind: str, *, or_instance: str = "") -> T:

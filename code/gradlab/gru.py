@@ -53,7 +53,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from . import bptt
-from ._validate import check_positive_int, check_real, check_rng, lookup
+from ._validate import check_instance, check_positive_int, check_real, check_rng, lookup
 from .lstm import _GatedNet, _draw_weights, _memory_time, _split_grads, _stacked
 
 __all__ = [
@@ -101,9 +101,7 @@ class GRU(_GatedNet):
 
 
 def _check_net(net: Any) -> GRU:
-    if not isinstance(net, GRU):
-        raise TypeError(f"net must be a gradlab.gru.GRU, got {type(net).__name__}")
-    return net
+    return check_instance(net, GRU, "net")
 
 
 def parameters(net: GRU) -> dict[str, Array]:

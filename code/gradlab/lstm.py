@@ -64,7 +64,7 @@ from scipy.special import expit
 
 from . import bptt
 from . import init as initialisers
-from ._validate import as_array, check_finite, check_positive_int, check_real, check_rng, lookup
+from ._validate import as_array, check_finite, check_instance, check_positive_int, check_real, check_rng, lookup
 
 __all__ = [
     "STATE",
@@ -274,9 +274,7 @@ class LSTM(_GatedNet):
 
 
 def _check_net(net: Any) -> LSTM:
-    if not isinstance(net, LSTM):
-        raise TypeError(f"net must be a gradlab.lstm.LSTM, got {type(net).__name__}")
-    return net
+    return check_instance(net, LSTM, "net")
 
 
 def parameters(net: LSTM) -> dict[str, Array]:

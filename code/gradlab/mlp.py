@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import activations, losses
 from . import init as initialisers
-from ._validate import as_array, check_finite, check_nonnegative, check_positive_int, check_rng, check_widths
+from ._validate import as_array, check_finite, check_instance, check_nonnegative, check_positive_int, check_rng, check_widths
 
 __all__ = ["Network", "Forward", "Gradients", "init_network", "forward", "backward", "loss_and_gradients", "resolve_loss",
            "check_net", "DEFAULT_LOSS"]
@@ -207,9 +207,7 @@ def check_net(net: Any) -> Network:
 
     The one check of this kind: the public entry points that take a network call it.
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a gradlab.mlp.Network, got {type(net).__name__}")
-    return net
+    return check_instance(net, Network, "net")
 
 
 def _check_input(net: Network, x: ArrayLike) -> Array:

@@ -47,7 +47,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import activations
 from . import init as initialisers
-from ._validate import as_array, check_finite, check_positive, check_rng, check_widths, lookup
+from ._validate import as_array, check_finite, check_instance, check_positive, check_rng, check_widths, lookup
 from .normalization import (
     BatchNormCache,
     LayerNormCache,
@@ -330,9 +330,7 @@ def init_normnet(
 
 
 def _check_net(net: Any) -> NormNetwork:
-    if not isinstance(net, NormNetwork):
-        raise TypeError(f"net must be a gradlab.normnet.NormNetwork, got {type(net).__name__}")
-    return net
+    return check_instance(net, NormNetwork, "net")
 
 
 def normnet_forward(net: NormNetwork, x: ArrayLike, *, mode: str = "train") -> NormForward:

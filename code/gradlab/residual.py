@@ -62,7 +62,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import activations
-from ._validate import as_array, check_finite, check_positive_int, check_real, check_rng, lookup
+from ._validate import as_array, check_finite, check_instance, check_positive_int, check_real, check_rng, lookup
 from .normalization import LayerNormCache, layer_norm_backward, layer_norm_forward
 
 __all__ = [
@@ -378,9 +378,7 @@ def init_residual(
 
 
 def _check_net(net: Any) -> ResidualNetwork:
-    if not isinstance(net, ResidualNetwork):
-        raise TypeError(f"net must be a gradlab.residual.ResidualNetwork, got {type(net).__name__}")
-    return net
+    return check_instance(net, ResidualNetwork, "net")
 
 
 def residual_forward(net: ResidualNetwork, x: ArrayLike) -> ResidualForward:

@@ -42,7 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import activations, bptt
-from ._validate import as_array, check_finite, check_nonnegative, check_positive_int, check_rng, lookup
+from ._validate import as_array, check_finite, check_instance, check_nonnegative, check_positive_int, check_rng, lookup
 from .init import _haar
 
 __all__ = [
@@ -121,9 +121,7 @@ class RNN:
 
 
 def _check(net: Any) -> RNN:
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a gradlab.rnn.RNN, got {type(net).__name__}")
-    return net
+    return check_instance(net, RNN, "net")
 
 
 def init(

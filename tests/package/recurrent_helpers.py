@@ -39,3 +39,21 @@ def make_loss(seed: int, mask: np.ndarray | None = None) -> Callable[[np.ndarray
 
 def inputs(seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((B, T, N_IN))
+
+
+def lstm_reference_step(p: dict, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The LSTM equations written out gate by gate, from the named parameters."""
+    i = sigmoid(x @ p["W_xi"].T + h @ p["W_hi"].T + p["b_i"])
+    f = sigmoid(x @ p["W_xf"].T + h @ p["W_hf"].T + p["b_f"])
+    o = sigmoid(x @ p["W_xo"].T + h @ p["W_ho"].T + p["b_o"])
+    ct = np.tanh(x @ p["W_xc"].T + h @ p["W_hc"].T + p["b_c"])
+    c_new = f * c + i * ct
+    return o * np.tanh(c_new), c_new
+
+
+def gru_reference_step(p: dict, x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The GRU equations written out gate by gate, from the named parameters (u -> 1 keeps the state)."""
+    u = sigmoid(x @ p["W_xu"].T + h @ p["W_hu"].T + p["b_u"])
+    r = sigmoid(x @ p["W_xr"].T + h @ p["W_hr"].T + p["b_r"])
+    h_tilde = np.tanh(x @ p["W_xh"].T + (r * h) @ p["W_hh"].T + p["b_h"])
+    return u * h + (1 - u) * h_tilde

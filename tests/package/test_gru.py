@@ -1,7 +1,7 @@
-"""Tests for gradlab.gru: one step against the equations written gate by gate, full and truncated BPTT
-against central differences for every parameter and for the state at every step, the update gate's leaky
-copy against the memory time, initialisation, the stacked storage behind the named parameters, and
-argument errors."""
+"""Tests for gradlab.gru: one step against the equations written gate by gate, the gradient w.r.t. the
+state at every step (full and truncated BPTT), the update gate's leaky copy against the memory time,
+initialisation, the stacked storage behind the named parameters, and argument errors. The parameter
+gradient checks and copy tests it shares with the LSTM are in test_gated_cells.py."""
 
 from __future__ import annotations
 
@@ -11,22 +11,14 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from gradlab import bptt, gradcheck, gru, lstm, optim
+from gradlab import gradcheck, gru, lstm, optim
 
 from recurrent_helpers import B, N_H, N_IN, N_OUT, T, TOL, inputs, make_gated_net, make_loss
-from recurrent_helpers import sigmoid as _sig
+from recurrent_helpers import gru_reference_step, sigmoid as _sig
 
 
 def make_net(seed: int = 0, **kw) -> gru.GRU:
     return make_gated_net(gru, seed, **kw)
-
-
-def reference_step(p: dict, x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """The GRU equations written out gate by gate, from the named parameters (u -> 1 keeps the state)."""
-    u = _sig(x @ p["W_xu"].T + h @ p["W_hu"].T + p["b_u"])
-    r = _sig(x @ p["W_xr"].T + h @ p["W_hr"].T + p["b_r"])
-    h_tilde = np.tanh(x @ p["W_xh"].T + (r * h) @ p["W_hh"].T + p["b_h"])
-    return u * h + (1 - u) * h_tilde
 
 
 # ---------------------------------------------------------------------------
@@ -41,7 +33,7 @@ def test_forward_matches_the_equations_gate_by_gate() -> None:
     assert set(fwd.states) == {"h"}
     h = h0
     for t in range(1, T + 1):
-        h = reference_step(net.params, x[:, t - 1], h)
+        h = gru_reference_step(net.params, x[:, t - 1], h)
         assert_allclose(fwd.states["h"][:, t], h, rtol=1e-13, atol=1e-14)
         assert_allclose(fwd.Y[:, t - 1], h @ net.params["W_y"].T + net.params["b_y"], rtol=1e-13, atol=1e-14)
     assert_array_equal(fwd.H[:, 0], h0)
@@ -66,58 +58,6 @@ def test_hidden_state_stays_in_the_convex_hull() -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("truncate", [None, 1, 2, 3, 5, T, T + 2])
-def test_every_parameter_passes_the_gradient_check(truncate: int | None) -> None:
-    net, x = make_net(1, update_bias=0.5), inputs(2)
-    errs = bptt.gradient_check(gru, net, x, make_loss(3), truncate=truncate, state0={"h": 0.5 * np.ones((B, N_H))})
-    assert set(errs) == set(gru.PARAMS)
-    assert max(errs.values()) <= TOL, errs
-
-
-@pytest.mark.parametrize("truncate", [None, 2, 4])
-def test_gradient_check_with_a_loss_at_the_last_step_only(truncate: int | None) -> None:
-    mask = np.zeros(T, bool)
-    mask[-1] = True
-    errs = bptt.gradient_check(gru, make_net(4, recurrent="standard"), inputs(5), make_loss(6, mask), truncate=truncate)
-    assert max(errs.values()) <= TOL, errs
-
-
-def test_truncated_gradient_is_the_gradient_of_the_fixed_state_objective_written_here() -> None:
-    k, net, x, loss = 2, make_net(7), inputs(8), make_loss(9)
-    fwd = gru.forward(net, x)
-    grads = gru.backward(net, fwd, loss(fwd.Y)[1], truncate=k)
-
-    def F(theta: np.ndarray) -> float:
-        net.params["W_hh"][...] = theta
-        Y = np.empty_like(fwd.Y)
-        for t in range(1, T + 1):
-            s0 = max(t - k, 0)
-            h = fwd.H[:, s0]
-            for s in range(s0 + 1, t + 1):
-                h = reference_step(net.params, x[:, s - 1], h)
-            Y[:, t - 1] = h @ net.params["W_y"].T + net.params["b_y"]
-        return loss(Y)[0]
-
-    theta0 = net.params["W_hh"].copy()
-    numeric = gradcheck.numerical_gradient(F, theta0)
-    net.params["W_hh"][...] = theta0
-    assert gradcheck.relative_error(grads.params["W_hh"], numeric) <= TOL
-    full = gru.backward(net, fwd, loss(fwd.Y)[1])
-    assert gradcheck.relative_error(full.params["W_hh"], grads.params["W_hh"]) > 1e-3
-
-
-def test_truncation_at_or_beyond_T_is_full_bptt() -> None:
-    net, x, loss = make_net(), inputs(), make_loss(0)
-    fwd = gru.forward(net, x)
-    dY = loss(fwd.Y)[1]
-    full = gru.backward(net, fwd, dY)
-    for k in (T, T + 1, 50):
-        g = gru.backward(net, fwd, dY, truncate=k)
-        for name in gru.PARAMS:
-            assert_allclose(g.params[name], full.params[name], rtol=0, atol=1e-14)
-    assert_array_equal(gru.backward(net, fwd, dY, truncate=T + 1).params["W_hu"], full.params["W_hu"])
-
-
 def test_dH_is_the_gradient_wrt_the_state_at_every_step() -> None:
     net, loss = make_net(2), make_loss(4)
     fwd = gru.forward(net, inputs(3), np.random.default_rng(3).standard_normal((B, N_H)))
@@ -128,7 +68,7 @@ def test_dH_is_the_gradient_wrt_the_state_at_every_step() -> None:
         if t >= 1:
             Y[:, t - 1] = h @ net.params["W_y"].T + net.params["b_y"]
         for s in range(t + 1, T + 1):
-            h = reference_step(net.params, fwd.x[:, s - 1], h)
+            h = gru_reference_step(net.params, fwd.x[:, s - 1], h)
             Y[:, s - 1] = h @ net.params["W_y"].T + net.params["b_y"]
         return loss(Y)[0]
 

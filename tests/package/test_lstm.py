@@ -1,7 +1,8 @@
-"""Tests for gradlab.lstm: one step against the equations written gate by gate, full and truncated BPTT
-against central differences for every parameter and for the state at every step, the cell path against
+"""Tests for gradlab.lstm: one step against the equations written gate by gate, the gradients w.r.t. the
+states at every step (full and truncated BPTT) against central differences, the cell path against
 the saved forget gates and against finite differences, memory-time closed forms, the chrono
-initialisation's bounds and law, the stacked storage behind the named parameters, and argument errors."""
+initialisation's bounds and law, the stacked storage behind the named parameters, and argument errors.
+The parameter gradient checks and copy tests it shares with the GRU are in test_gated_cells.py."""
 
 from __future__ import annotations
 
@@ -11,24 +12,14 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from gradlab import bptt, gradcheck, gru, lstm, optim
+from gradlab import gradcheck, gru, lstm, optim
 
 from recurrent_helpers import B, N_H, N_IN, N_OUT, T, TOL, inputs, make_gated_net, make_loss
-from recurrent_helpers import sigmoid as _sig
+from recurrent_helpers import lstm_reference_step, sigmoid as _sig
 
 
 def make_net(seed: int = 0, **kw) -> lstm.LSTM:
     return make_gated_net(lstm, seed, **kw)
-
-
-def reference_step(p: dict, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The LSTM equations written out gate by gate, from the named parameters."""
-    i = _sig(x @ p["W_xi"].T + h @ p["W_hi"].T + p["b_i"])
-    f = _sig(x @ p["W_xf"].T + h @ p["W_hf"].T + p["b_f"])
-    o = _sig(x @ p["W_xo"].T + h @ p["W_ho"].T + p["b_o"])
-    ct = np.tanh(x @ p["W_xc"].T + h @ p["W_hc"].T + p["b_c"])
-    c_new = f * c + i * ct
-    return o * np.tanh(c_new), c_new
 
 
 # ---------------------------------------------------------------------------
@@ -43,7 +34,7 @@ def test_forward_matches_the_equations_gate_by_gate() -> None:
     fwd = lstm.forward(net, x, h0, c0)
     h, c = h0, c0
     for t in range(1, T + 1):
-        h, c = reference_step(net.params, x[:, t - 1], h, c)
+        h, c = lstm_reference_step(net.params, x[:, t - 1], h, c)
         assert_allclose(fwd.states["h"][:, t], h, rtol=1e-13, atol=1e-14)
         assert_allclose(fwd.states["c"][:, t], c, rtol=1e-13, atol=1e-14)
         assert_allclose(fwd.Y[:, t - 1], h @ net.params["W_y"].T + net.params["b_y"], rtol=1e-13, atol=1e-14)
@@ -77,68 +68,13 @@ def test_states_are_bounded() -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("truncate", [None, 1, 2, 3, 5, T, T + 2])
-def test_every_parameter_passes_the_gradient_check(truncate: int | None) -> None:
-    net, x = make_net(1), inputs(2)
-    state0 = {"h": 0.5 * np.ones((B, N_H)), "c": -0.3 * np.ones((B, N_H))}
-    errs = bptt.gradient_check(lstm, net, x, make_loss(3), truncate=truncate, state0=state0)
-    assert set(errs) == set(lstm.PARAMS)
-    assert max(errs.values()) <= TOL, errs
-
-
-@pytest.mark.parametrize("truncate", [None, 2, 4])
-def test_gradient_check_with_a_loss_at_the_last_step_only(truncate: int | None) -> None:
-    mask = np.zeros(T, bool)
-    mask[-1] = True
-    errs = bptt.gradient_check(lstm, make_net(4, forget_bias=2.0), inputs(5), make_loss(6, mask), truncate=truncate)
-    assert max(errs.values()) <= TOL, errs
-
-
-def test_truncated_gradient_is_the_gradient_of_the_fixed_state_objective_written_here() -> None:
-    # independent of bptt.gradient_check: F(theta) = sum_t l_t(k steps from the unperturbed state t-k)
-    k, net, x, loss = 2, make_net(7), inputs(8), make_loss(9)
-    fwd = lstm.forward(net, x)
-    grads = lstm.backward(net, fwd, loss(fwd.Y)[1], truncate=k)
-
-    def F(theta: np.ndarray) -> float:
-        net.params["W_hf"][...] = theta
-        Y = np.empty_like(fwd.Y)
-        for t in range(1, T + 1):
-            s0 = max(t - k, 0)
-            h, c = fwd.states["h"][:, s0], fwd.states["c"][:, s0]
-            for s in range(s0 + 1, t + 1):
-                h, c = reference_step(net.params, x[:, s - 1], h, c)
-            Y[:, t - 1] = h @ net.params["W_y"].T + net.params["b_y"]
-        return loss(Y)[0]
-
-    theta0 = net.params["W_hf"].copy()
-    numeric = gradcheck.numerical_gradient(F, theta0)
-    net.params["W_hf"][...] = theta0
-    assert gradcheck.relative_error(grads.params["W_hf"], numeric) <= TOL
-    # and it differs from the full gradient (truncation drops something here)
-    full = lstm.backward(net, fwd, loss(fwd.Y)[1])
-    assert gradcheck.relative_error(full.params["W_hf"], grads.params["W_hf"]) > 1e-3
-
-
-def test_truncation_at_or_beyond_T_is_full_bptt() -> None:
-    net, x, loss = make_net(), inputs(), make_loss(0)
-    fwd = lstm.forward(net, x)
-    dY = loss(fwd.Y)[1]
-    full = lstm.backward(net, fwd, dY)
-    for k in (T, T + 1, 50):
-        g = lstm.backward(net, fwd, dY, truncate=k)
-        for name in lstm.PARAMS:
-            assert_allclose(g.params[name], full.params[name], rtol=0, atol=1e-14)
-    assert_array_equal(lstm.backward(net, fwd, dY, truncate=T + 1).params["W_hf"], full.params["W_hf"])
-
-
 def _loss_from_state(net: lstm.LSTM, fwd, loss, t: int, h: np.ndarray, c: np.ndarray) -> float:
     """The loss when the state at step t is replaced by (h, c) and steps t+1..T are run again."""
     Y = fwd.Y.copy()
     if t >= 1:
         Y[:, t - 1] = h @ net.params["W_y"].T + net.params["b_y"]
     for s in range(t + 1, T + 1):
-        h, c = reference_step(net.params, fwd.x[:, s - 1], h, c)
+        h, c = lstm_reference_step(net.params, fwd.x[:, s - 1], h, c)
         Y[:, s - 1] = h @ net.params["W_y"].T + net.params["b_y"]
     return loss(Y)[0]
 
@@ -452,49 +388,3 @@ def test_bad_sequence_arguments_are_rejected() -> None:
     with pytest.raises(TypeError, match="fwd"):
         lstm.cell_path(np.zeros((B, T, N_H)))
 
-
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
-def test_a_copy_still_trains_through_its_named_arrays(cell: str, how: str) -> None:
-    """Copies keep the named gate arrays as views of the stacked matrix the cell computes with.
-
-    Copied naively, a view and its base become two arrays: optim.apply would then update names
-    the forward pass never reads (train_recurrent deep-copies the net it trains).
-    """
-    import copy
-    import pickle
-
-    from gradlab import gru, lstm
-
-    mod = {"lstm": lstm, "gru": gru}[cell]
-    net = mod.init(2, 3, 1, rng=0)
-    twin = {"copy": net.copy, "deepcopy": lambda: copy.deepcopy(net),
-            "pickle": lambda: pickle.loads(pickle.dumps(net))}[how]()
-    x = np.random.default_rng(1).standard_normal((2, 4, 2))
-    before = mod.forward(twin, x).Y.copy()
-    for name in mod.PARAMS:
-        assert np.shares_memory(twin.params[name], twin._W) or np.shares_memory(twin.params[name], twin._b) \
-            or name in ("W_y", "b_y")
-        assert not np.shares_memory(twin.params[name], net.params[name])
-    gate_weight = mod.PARAMS[0]  # an input-weight matrix of the first gate
-    mod.parameters(twin)[gate_weight] += 0.5
-    assert not np.allclose(mod.forward(twin, x).Y, before)
-    np.testing.assert_array_equal(mod.forward(net, x).Y, before)  # the original is untouched
-
-
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_train_recurrent_changes_the_gate_weights(cell: str) -> None:
-    from gradlab import gru, lstm, seqtasks, train
-
-    mod = {"lstm": lstm, "gru": gru}[cell]
-    net = mod.init(2, 4, 1, rng=0)
-    hist = train.train_recurrent(mod, net, lambda i: seqtasks.adding_problem(8, 6, rng=i), steps=3, lr=1e-2)
-    trained = hist.network
-    assert not np.allclose(trained._W, net._W)
-    x = seqtasks.adding_problem(4, 6, rng=99).x
-    W_y, b_y = trained.params["W_y"], trained.params["b_y"]
-    # with the trained read-out put on the untrained cell, the outputs differ: the cell itself learned
-    probe = net.copy()
-    probe.params["W_y"][...] = W_y
-    probe.params["b_y"][...] = b_y
-    assert not np.allclose(mod.forward(probe, x).Y, mod.forward(trained, x).Y)

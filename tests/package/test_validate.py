@@ -88,3 +88,15 @@ def test_as_array_passes_float_arrays_through_without_copying() -> None:
     # a subclass (a masked array) takes the full, checked path
     masked = np.ma.masked_array([1.0, 2.0])
     assert type(V.as_array(masked, "x")) is np.ndarray
+
+
+def test_check_instance_names_the_argument_and_the_class_by_import_path() -> None:
+    from gradlab import lstm, mlp, rnn
+
+    net = rnn.init(2, 3, 1, rng=0)
+    assert V.check_instance(net, rnn.RNN, "net") is net
+    with pytest.raises(TypeError, match=r"^net must be a gradlab\.lstm\.LSTM, got RNN$"):
+        V.check_instance(net, lstm.LSTM, "net")
+    # the modules' public entry points say the same
+    with pytest.raises(TypeError, match=r"^net must be a gradlab\.mlp\.Network, got dict$"):
+        mlp.check_net({})
