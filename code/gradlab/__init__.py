@@ -5,8 +5,9 @@ chapters whose code uses it; that list is generated from the chapters at each bu
 """
 
 from . import (
-    activations, bptt, chain, data, deeplinear, dynamics, gradcheck, gru, init, isometry, losses, lstm, mlp, normalization,
-    normnet, optim, products, quadrature, residual, rnn, saturation, seqtasks, shattered, tables, theory, train, wide,
+    activations, bptt, chain, data, deeplinear, diagnose, dynamics, gradcheck, gru, init, isometry, losses, lstm, mlp,
+    normalization, normnet, optim, precision, products, quadrature, residual, rnn, saturation, seqtasks, shattered, tables,
+    theory, train, wide,
 )
 
 __version__ = "0.1.0"
@@ -15,5 +16,6 @@ __all__ = [
     "activations", "chain", "data", "gradcheck", "init", "losses", "mlp",
     "products", "saturation", "tables", "quadrature", "theory", "isometry", "deeplinear", "train", "wide",
     "normalization", "normnet", "residual", "optim", "shattered", "bptt", "rnn", "lstm", "gru", "seqtasks", "dynamics",
+    "diagnose", "precision",
     "__version__",
 ]

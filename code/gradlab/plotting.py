@@ -11,7 +11,8 @@ showing it to the notebook.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Mapping, Sequence
+import math
+from typing import Any, Iterator, Mapping, Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -23,7 +24,7 @@ from ._validate import as_array, check_positive_int
 
 __all__ = [
     "PALETTE", "MARKERS", "RC", "SEQUENTIAL_CMAP", "style", "figure", "plot_lines",
-    "plot_heatmap", "draw_network",
+    "plot_heatmap", "draw_network", "plot_gradient_flow", "plot_layer_histograms",
 ]
 
 #: Okabe–Ito colours, most distinct first (yellow last, as it is weak on white).
@@ -237,4 +238,193 @@ def draw_network(sizes: Sequence[int], *, max_units: int = 5, output: str = "g")
         ax.set_xlim(-0.6, L + 0.6)
         span = max(c.max() for c in cols)
         ax.set_ylim(-span - 2.0, span + 1.3)
+    return fig
+
+
+def _layer_names(names: Any, L: int, default: str) -> list[str]:
+    # One label per layer: the caller's names, or "layer 1" .. "layer L".
+    if names is None:
+        return [f"{default} {l}" for l in range(1, L + 1)]
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+        raise TypeError(f"names must be a sequence of str, one per layer, got {type(names).__name__}")
+    if len(names) != L:
+        raise ValueError(f"names has {len(names)} entries but there are {L} layers")
+    for i, n in enumerate(names):
+        if not isinstance(n, str):
+            raise TypeError(f"names[{i}] must be a str, got {type(n).__name__}")
+    return list(names)
+
+
+def _depth_colours(L: int) -> list[tuple[float, ...]]:
+    # Layer 1 darkest, layer L lightest. The light end of cividis is a pale yellow that vanishes on
+    # white, so the ramp stops at 85 % of the map.
+    cmap = matplotlib.colormaps[SEQUENTIAL_CMAP]
+    return [tuple(cmap(v)) for v in np.linspace(0.0, 0.85, L)] if L > 1 else [tuple(cmap(0.0))]
+
+
+def _legend_layers(L: int, most: int = 8) -> list[int]:
+    # At most `most` evenly spaced layers (0-based), always the first and the last.
+    return sorted({int(i) for i in np.round(np.linspace(0, L - 1, min(L, most)))})
+
+
+def plot_gradient_flow(
+    steps: ArrayLike,
+    grad_norms: ArrayLike,
+    *,
+    names: Sequence[str] | None = None,
+    ax: plt.Axes | None = None,
+    ylabel: str = "gradient norm ‖∂L/∂W⁽ˡ⁾‖",
+) -> Figure:
+    r"""The "gradient-flow" chart: each layer's gradient norm over training, on a log scale.
+
+    One line per layer, coloured from dark (layer 1) to light (layer L) along :data:`SEQUENTIAL_CMAP`,
+    so depth reads as lightness in colour and in greyscale, with a marker every ~S/8 steps. The legend
+    lists at most 8 layers, evenly spaced and always the first and the last. Values that a log axis
+    cannot show (NaN, inf, 0 and below) are not drawn: the line stops there. If any value is NaN or
+    inf, a dashed vertical line labelled "first non-finite" marks the first such step.
+
+    Parameters
+    ----------
+    steps : array_like, shape (S,)
+        Finite training steps, e.g. :attr:`gradlab.diagnose.Monitor.steps`.
+    grad_norms : array_like, shape (S, L)
+        Row s holds the layers' gradient norms at ``steps[s]``, e.g.
+        :attr:`gradlab.diagnose.Monitor.grad_norms` or :attr:`gradlab.train.History.grad_W`.
+    names : sequence of str, optional
+        Legend labels, one per layer; default ``"layer 1"`` .. ``"layer L"``.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes instead of a new figure.
+    ylabel : str
+        The y-axis label.
+    """
+    s = as_array(steps, "steps", ndim=1)
+    if s.size == 0:
+        raise ValueError("steps must hold at least one step")
+    if not np.all(np.isfinite(s)):
+        raise ValueError("steps must be finite")
+    g = as_array(grad_norms, "grad_norms", ndim=2)
+    if g.shape[0] != s.size or g.shape[1] == 0:
+        raise ValueError(f"grad_norms must have shape (len(steps), L) = ({s.size}, L) with L >= 1, got {g.shape}")
+    L = g.shape[1]
+    labels = _layer_names(names, L, "layer")
+    g = g.astype(np.float64)
+    finite = np.isfinite(g)
+    shown = np.where(finite & (g > 0), g, np.nan)  # NaN breaks the line; a log axis cannot show 0
+    in_legend = set(_legend_layers(L))
+    fig, ax = _figure_and_axes(ax)
+    with style():
+        for l, colour in enumerate(_depth_colours(L)):
+            ax.plot(s, shown[:, l], color=colour, marker=MARKERS[l % len(MARKERS)], markevery=max(1, s.size // 8),
+                    label=labels[l] if l in in_legend else "_nolegend_")
+        ax.set_yscale("log")
+        bad_rows = np.flatnonzero(~finite.all(axis=1))
+        if bad_rows.size:
+            x_bad = float(s[bad_rows[0]])
+            ax.axvline(x_bad, ls="--", lw=1.4, color="black", label="_nolegend_", gid="first-non-finite")
+            # Above the plotting area, centred on the line, so it hides no curve.
+            ax.text(x_bad, 1.01, "first non-finite", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                    fontsize=10)
+        ax.set_xlabel("step")
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    return fig
+
+
+def plot_layer_histograms(
+    arrays: Sequence[ArrayLike] | Mapping[Any, ArrayLike],
+    *,
+    names: Sequence[str] | None = None,
+    bins: int = 40,
+    log: bool = False,
+    xlabel: str = "value",
+    ncols: int | None = None,
+) -> Figure:
+    r"""Small multiples: one histogram per layer, over a shared x range.
+
+    For activations :math:`a^{(l)}` or gradients :math:`\partial L/\partial W^{(l)}` (any shapes: every
+    entry counts). With ``log=True`` the x axis is :math:`\log_{10}|v|` of the nonzero entries, the
+    view in which a gradient that shrinks layer by layer shows as histograms sliding left, and each
+    panel's title says how many entries were exactly zero (they have no logarithm). NaN and inf
+    entries are left out, and a title counts them when there are any. Panels on the bottom edge carry
+    the x label, panels on the left edge the y label ("count").
+
+    Parameters
+    ----------
+    arrays : list, tuple or dict of array_like
+        One array per layer, first layer first (a dict keyed 1..L is read in key order).
+    names : sequence of str, optional
+        Panel titles; default ``"layer 1"`` .. ``"layer L"``.
+    bins : int, default 40
+        Number of bins, shared by all panels.
+    log : bool, default False
+        Histogram :math:`\log_{10}|v|` of the nonzero entries instead of :math:`v`.
+    xlabel : str, default ``"value"``
+        Name of the quantity; with ``log=True`` the axis reads ``log₁₀|xlabel|``.
+    ncols : int, optional
+        Panels per row; default ``min(L, 3)``.
+    """
+    if isinstance(arrays, Mapping):
+        try:
+            keys = sorted(arrays)
+        except TypeError:
+            raise TypeError(f"arrays must be a dict with sortable keys (layer numbers), got keys {list(arrays)!r}") from None
+        items = [(f"arrays[{k!r}]", arrays[k]) for k in keys]
+    elif isinstance(arrays, (list, tuple)):
+        items = [(f"arrays[{i}]", v) for i, v in enumerate(arrays)]
+    else:
+        raise TypeError(f"arrays must be a list, tuple or dict of arrays, one per layer, got {type(arrays).__name__}")
+    if not items:
+        raise ValueError("arrays must hold at least one layer")
+    if not isinstance(log, (bool, np.bool_)):
+        raise TypeError(f"log must be a bool, got {type(log).__name__}")
+    if not isinstance(xlabel, str):
+        raise TypeError(f"xlabel must be a str, got {type(xlabel).__name__}")
+    bins = check_positive_int(bins, "bins")
+    L = len(items)
+    titles = _layer_names(names, L, "layer")
+    ncols = min(L, 3) if ncols is None else check_positive_int(ncols, "ncols")
+    ncols = min(ncols, L)
+    nrows = math.ceil(L / ncols)
+
+    values, notes = [], []
+    for label, x in items:
+        v = as_array(x, label).astype(np.float64).ravel()
+        if v.size == 0:
+            raise ValueError(f"{label} must not be empty")
+        ok = np.isfinite(v)
+        extra = []
+        if log:
+            zeros = int(np.count_nonzero(v[ok] == 0))
+            extra.append(f"{zeros} zero" + ("" if zeros == 1 else "s"))
+            keep = ok & (v != 0)
+            v = np.log10(np.abs(v[keep]))
+        else:
+            v = v[ok]
+        if not ok.all():
+            extra.append(f"{int(ok.size - np.count_nonzero(ok))} non-finite")
+        values.append(v)
+        notes.append(f"\n{', '.join(extra)}" if extra else "")  # a second title line: panels are narrow
+    drawn = [v for v in values if v.size]
+    lo = min(float(v.min()) for v in drawn) if drawn else 0.0
+    hi = max(float(v.max()) for v in drawn) if drawn else 1.0
+    if hi - lo < 1e-12 * max(1.0, abs(lo)):  # one value everywhere: give its bin a visible width
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
+
+    fig, axes = figure(nrows, ncols, width=6.4, height=max(2.8, 2.3 * nrows + 0.5))
+    label_x = f"log₁₀|{xlabel}|" if log else xlabel
+    with style():
+        for i, ax in enumerate(axes.ravel()):
+            if i >= L:
+                ax.set_axis_off()
+                continue
+            ax.hist(values[i], bins=edges, color=PALETTE[0], edgecolor="white", linewidth=0.3)
+            if values[i].size == 0:
+                ax.text(0.5, 0.5, "no entries to show", transform=ax.transAxes, ha="center", va="center", fontsize=10)
+            ax.set_xlim(lo, hi)
+            ax.set_title(titles[i] + notes[i], fontsize=10)
+            if i + ncols >= L:  # nothing below this panel: it is on the bottom edge
+                ax.set_xlabel(label_x)
+            if i % ncols == 0:
+                ax.set_ylabel("count")
     return fig
