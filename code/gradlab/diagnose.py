@@ -710,6 +710,7 @@ class Monitor:
         grads: Sequence[ArrayLike] | Mapping[Any, ArrayLike],
         weights: Sequence[ArrayLike] | Mapping[Any, ArrayLike] | None = None,
         updates: Sequence[ArrayLike] | Mapping[Any, ArrayLike] | None = None,
+        activations: Sequence[ArrayLike | None] | Mapping[Any, ArrayLike | None] | None = None,
     ) -> None:
         r"""Append step ``step``: :math:`\|\partial L/\partial W^{(l)}\|_F` per layer, and ratios if possible.
 
@@ -723,6 +724,10 @@ class Monitor:
             Shaped like ``grads``; gives :attr:`grad_to_weight` (and is needed for ``updates``).
         updates : list, tuple or dict of arrays, optional
             :math:`\Delta W^{(l)}`, shaped like ``grads``; gives :attr:`update_ratios`, relative to ``weights``.
+        activations : list, tuple or dict of arrays, optional
+            The layers' outputs :math:`a^{(l)}` of this step's forward pass, one per layer (``None`` for a
+            layer not watched), any shape. Only checked for NaN and inf: in a diverging run the forward
+            pass often overflows before any gradient does, and :attr:`first_nonfinite` should say so.
         """
         step = check_positive_int(step, "step", minimum=0)
         if self._steps and step <= self._steps[-1]:
@@ -748,6 +753,11 @@ class Monitor:
                 for (xl, x), (gl, g) in zip(items, G):
                     if x.shape != g.shape:
                         raise ValueError(f"{xl} has shape {x.shape} but {gl} has shape {g.shape}")
+        if activations is not None:
+            A = _layers(activations, "activations", allow_none=True)
+            if len(A) != L:
+                raise ValueError(f"activations has {len(A)} layers but grads has {L}")
+            arrays["activations"] = A
         if self.names is None:
             self.names = _check_names(None, L)
         gn = [_fro(g) for _, g in G]
@@ -762,7 +772,7 @@ class Monitor:
                 self._has_updates = True
         if self._first_nonfinite is None:
             for l in range(L):
-                if any(_n_nonfinite(items[l][1]) for items in arrays.values()):
+                if any(items[l][1] is not None and _n_nonfinite(items[l][1]) for items in arrays.values()):
                     self._first_nonfinite = (step, self.names[l])
                     break
         self._steps.append(step)

@@ -459,6 +459,26 @@ def test_monitor_update_ratios_names_and_gaps() -> None:
     assert mon.first_nonfinite == (11, "a")
 
 
+def test_monitor_finds_a_forward_overflow_before_the_gradients_break() -> None:
+    # a diverging run: the output overflows at step 3 while every gradient is still finite
+    mon = diagnose.Monitor()
+    G = [np.ones((2, 2)), np.ones((2, 2))]
+    for step in range(5):
+        out = np.full((4, 2), np.inf if step >= 3 else 1.0)
+        mon.record(step, G, activations=[None, out])
+    assert mon.first_nonfinite == (3, "2")
+    assert np.isfinite(mon.grad_norms).all()
+    # without the activations the same run shows nothing
+    blind = diagnose.Monitor()
+    for step in range(5):
+        blind.record(step, G)
+    assert blind.first_nonfinite is None
+    with pytest.raises(ValueError, match="activations has 1 layers but grads has 2"):
+        diagnose.Monitor().record(0, G, activations=[np.ones((4, 2))])
+    with pytest.raises(TypeError, match=r"activations\[0\] must be a real floating array, got dtype int64"):
+        diagnose.Monitor().record(0, G, activations=[np.ones((4, 2), dtype=np.int64), None])
+
+
 def test_monitor_errors() -> None:
     mon = diagnose.Monitor()
     G = [np.ones((2, 2)), np.ones((2, 2))]
