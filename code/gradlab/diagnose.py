@@ -121,10 +121,11 @@ class LayerStats:
         The layer's name (``"1"`` .. ``"L"`` by default).
     grad_norm : float
         :math:`\|\partial L/\partial W^{(l)}\|_F` (``nan``/``inf`` when the gradient is not finite).
-    weight_norm : float
-        :math:`\|W^{(l)}\|_F`.
-    grad_to_weight : float
-        ``grad_norm / weight_norm``; ``inf`` if ``weight_norm == 0 < grad_norm``, ``nan`` if both are 0.
+    weight_norm : float or None
+        :math:`\|W^{(l)}\|_F`; ``None`` when :func:`report` was given no weights.
+    grad_to_weight : float or None
+        ``grad_norm / weight_norm``; ``inf`` if ``weight_norm == 0 < grad_norm``, ``nan`` if both are 0;
+        ``None`` without weights.
     update_to_weight : float or None
         :math:`\|\Delta W^{(l)}\|_F / \|W^{(l)}\|_F` with the same conventions; ``None`` when no updates
         were given.
@@ -140,8 +141,8 @@ class LayerStats:
 
     name: str
     grad_norm: float
-    weight_norm: float
-    grad_to_weight: float
+    weight_norm: float | None
+    grad_to_weight: float | None
     update_to_weight: float | None
     dead_fraction: float | None
     saturated_fraction: float | None
@@ -296,11 +297,11 @@ def _float_array(x: Any, label: str) -> Array:
 
 
 def _same_layers(items: list[tuple[str, Array]], weights: list[tuple[str, Array]], name: str,
-                 x: Any, w: Any) -> None:
+                 x: Any, w: Any, ref: str = "weights") -> None:
     if len(items) != len(weights):
-        raise ValueError(f"{name} has {len(items)} layers but weights has {len(weights)}")
+        raise ValueError(f"{name} has {len(items)} layers but {ref} has {len(weights)}")
     if isinstance(x, Mapping) and isinstance(w, Mapping) and sorted(x) != sorted(w):
-        raise ValueError(f"{name} has keys {sorted(x)} but weights has keys {sorted(w)}")
+        raise ValueError(f"{name} has keys {sorted(x)} but {ref} has keys {sorted(w)}")
 
 
 def _check_names(names: Any, L: int | None, arg: str = "names") -> tuple[str, ...] | None:
@@ -439,7 +440,7 @@ def _plural(k: int, word: str) -> str:
 
 
 def report(
-    weights: Sequence[ArrayLike] | Mapping[Any, ArrayLike],
+    weights: Sequence[ArrayLike] | Mapping[Any, ArrayLike] | None,
     grads: Sequence[ArrayLike] | Mapping[Any, ArrayLike],
     *,
     updates: Sequence[ArrayLike] | Mapping[Any, ArrayLike] | None = None,
@@ -463,7 +464,9 @@ def report(
     weights, grads : list, tuple or dict of arrays
         :math:`W^{(l)}` and :math:`\partial L/\partial W^{(l)}`, one array per layer, first layer
         first (a dict keyed 1..L is read in key order); float16, float32 or float64, of one shape per
-        layer.
+        layer. ``weights`` may be None: the report then holds the gradient norms and what needs no
+        weights (the first/last comparison, activations, non-finite values), for gradients of anything,
+        e.g. :math:`\partial L/\partial h^{(t)}` of a recurrent network with the time steps as "layers".
     updates : list, tuple or dict of arrays, optional
         The optimiser's steps :math:`\Delta W^{(l)} = W^{(l)}_{\text{new}} - W^{(l)}_{\text{old}}`, shaped
         like the weights. The update/weight ratio divides by the norm of ``weights`` as given.
@@ -509,25 +512,30 @@ def report(
     Errors name the argument and index a list from 0, as Python does (``grads[2]`` is the third
     layer), and a dict by its key.
     """
-    W = _layers(weights, "weights")
+    W = None if weights is None else _layers(weights, "weights")
     G = _layers(grads, "grads")
-    _same_layers(G, W, "grads", grads, weights)
-    L = len(W)
-    for (gl, g), (wl, w) in zip(G, W):
-        if g.shape != w.shape:
-            raise ValueError(f"{gl} has shape {g.shape} but {wl} has shape {w.shape}")
+    if W is not None:
+        _same_layers(G, W, "grads", grads, weights)
+        for (gl, g), (wl, w) in zip(G, W):
+            if g.shape != w.shape:
+                raise ValueError(f"{gl} has shape {g.shape} but {wl} has shape {w.shape}")
+    # what the other per-layer arguments are checked against: the weights, or without them the gradients
+    ref, ref_arg, ref_name = (W, weights, "weights") if W is not None else (G, grads, "grads")
+    L = len(G)
     U = None
+    if updates is not None and W is None:
+        raise ValueError("updates need weights: the update ratio is ||dW||_F / ||W||_F")
     if updates is not None:
         U = _layers(updates, "updates")
-        _same_layers(U, W, "updates", updates, weights)
-        for (ul, u), (wl, w) in zip(U, W):
+        _same_layers(U, ref, "updates", updates, ref_arg, ref_name)
+        for (ul, u), (wl, w) in zip(U, ref):
             if u.shape != w.shape:
                 raise ValueError(f"{ul} has shape {u.shape} but {wl} has shape {w.shape}")
     A = None
     if activations is not None:
         A = _layers(activations, "activations", allow_none=True)
-        _same_layers(A, W, "activations", activations, weights)
-        for (al, a), (wl, w) in zip(A, W):
+        _same_layers(A, ref, "activations", activations, ref_arg, ref_name)
+        for (al, a), (wl, w) in zip(A, ref):
             if a is None:
                 continue
             if a.ndim != 2:
@@ -543,11 +551,14 @@ def report(
     stats: list[LayerStats] = []
     nonfinite: list[Finding] = []
     for l in range(L):
-        w, g = W[l][1], G[l][1]
-        gn, wn = _fro(g), _fro(w)
+        g = G[l][1]
+        gn = _fro(g)
+        wn = None if W is None else _fro(W[l][1])
         un = None if U is None else _fro(U[l][1])
         dead = sat = None
-        bad = {"weights": _n_nonfinite(w), "grads": _n_nonfinite(g)}
+        bad = {"grads": _n_nonfinite(g)}
+        if W is not None:
+            bad = {"weights": _n_nonfinite(W[l][1]), **bad}
         if U is not None:
             bad["updates"] = _n_nonfinite(U[l][1])
         if A is not None and A[l][1] is not None:
@@ -561,8 +572,8 @@ def report(
                 a64 = a.astype(np.float64, copy=False)
                 sat = float(np.mean((a64 >= hi - band) | (a64 <= lo + band)))
         stats.append(LayerStats(
-            name=layer_names[l], grad_norm=gn, weight_norm=wn, grad_to_weight=_ratio(gn, wn),
-            update_to_weight=None if un is None else _ratio(un, wn),
+            name=layer_names[l], grad_norm=gn, weight_norm=wn, grad_to_weight=None if wn is None else _ratio(gn, wn),
+            update_to_weight=None if un is None or wn is None else _ratio(un, wn),
             dead_fraction=dead, saturated_fraction=sat, finite=not any(bad.values()),
         ))
         if any(bad.values()):

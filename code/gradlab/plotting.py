@@ -274,6 +274,7 @@ def plot_gradient_flow(
     names: Sequence[str] | None = None,
     ax: plt.Axes | None = None,
     ylabel: str = "gradient norm ‖∂L/∂W⁽ˡ⁾‖",
+    xlabel: str = "step",
 ) -> Figure:
     r"""The "gradient-flow" chart: each layer's gradient norm over training, on a log scale.
 
@@ -294,8 +295,8 @@ def plot_gradient_flow(
         Legend labels, one per layer; default ``"layer 1"`` .. ``"layer L"``.
     ax : matplotlib.axes.Axes, optional
         Draw into this axes instead of a new figure.
-    ylabel : str
-        The y-axis label.
+    ylabel, xlabel : str
+        The axis labels (e.g. ``xlabel="lag T - t"`` when the rows are time lags, not steps).
     """
     s = as_array(steps, "steps", ndim=1)
     if s.size == 0:
@@ -324,7 +325,7 @@ def plot_gradient_flow(
             # Above the plotting area, centred on the line, so it hides no curve.
             ax.text(x_bad, 1.01, "first non-finite", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                     fontsize=10)
-        ax.set_xlabel("step")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return fig

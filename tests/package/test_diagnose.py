@@ -507,6 +507,26 @@ def test_monitor_errors() -> None:
 # ----------------------------------------------------------------------------------------------
 
 
+def test_report_without_weights_judges_the_gradients_alone() -> None:
+    # e.g. dL/dh(t) of a recurrent network, the time steps as layers: norms 2**-10, 2**-5, 1 (3-4-5 rows)
+    G = [np.array([[0.6, 0.8]]) * 2.0**-10, np.array([[0.6, 0.8]]) * 2.0**-5, np.array([[0.6, 0.8]])]
+    rep = diagnose.report(None, G, activations=[np.ones((3, 1)), None, np.zeros((3, 1))])
+    assert [s.grad_norm for s in rep.layers] == pytest.approx([2.0**-10, 2.0**-5, 1.0], rel=1e-15)
+    assert all(s.weight_norm is None and s.grad_to_weight is None and s.update_to_weight is None
+               for s in rep.layers)
+    assert rep.flagged("vanishing") and rep.findings[0].message == (
+        "gradient norm falls 1.02e+03-fold from the last layer (3) to the first (1)")
+    assert rep.layers[2].dead_fraction == 1.0 and rep.flagged("dead_units")
+    assert "weight" not in rep.summary().splitlines()[0]  # columns never measured are left out
+    G[1] = np.array([[np.nan, 0.8]])
+    bad = diagnose.report(None, G)
+    assert [f.message for f in bad.findings if f.mode == "nonfinite"] == ["layer 2 holds NaN or inf: 1 entry in grads"]
+    with pytest.raises(ValueError, match="updates need weights"):
+        diagnose.report(None, G, updates=G)
+    with pytest.raises(ValueError, match="activations has 1 layers but grads has 3"):
+        diagnose.report(None, G, activations=[np.ones((3, 1))])
+
+
 def test_mismatched_layer_lists_and_shapes() -> None:
     W = [np.ones((4, 3)), np.ones((5, 4)), np.ones((4, 3)), np.ones((2, 4))]
     with pytest.raises(ValueError, match="grads has 3 layers but weights has 4"):

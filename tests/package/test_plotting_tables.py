@@ -148,8 +148,9 @@ def test_plot_gradient_flow_lines_colours_log_scale_and_legend() -> None:
     # at most 8 legend entries, evenly spaced, first and last kept
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["layer 1", "layer 2", "layer 4", "layer 5", "layer 6", "layer 7", "layer 9", "layer 10"]
-    few = plotting.plot_gradient_flow(steps, norms[:, :3], names=["fc1", "fc2", "out"])
+    few = plotting.plot_gradient_flow(steps, norms[:, :3], names=["fc1", "fc2", "out"], xlabel="lag T - t")
     assert [t.get_text() for t in few.axes[0].get_legend().get_texts()] == ["fc1", "fc2", "out"]
+    assert few.axes[0].get_xlabel() == "lag T - t"
     _draw_without_warnings(fig)
 
 
