@@ -35,6 +35,9 @@ def test_float16_limits(glue) -> None:
     assert glue["ch21_f16_normal"] == 2.0**-14
     assert glue["ch21_f16_subnormal"] == 2.0**-24
     assert glue["ch21_f16_eps"] == 2.0**-10
+    # what the introduction and the sweep call the floor: half the smallest subnormal rounds (ties to even) to 0
+    assert glue["ch21_f16_flush"] == 2.0**-25
+    assert glue["ch21_f16_decades"] == pytest.approx(math.log10(65504 * 2.0**24), rel=1e-12)
 
 
 def test_bfloat16_limits(glue) -> None:
@@ -173,6 +176,8 @@ def test_exercise_stagnation_thresholds(glue) -> None:
     # an increase of 1e-4 is lost from w = 2^(m - 12): 2^-2 in float16 (m = 10), 2^-5 in bfloat16 (m = 7)
     assert glue["ch21_ex_stag_float16"] == 2.0**-2
     assert glue["ch21_ex_stag_bfloat16"] == 2.0**-5
+    # the tanh network's typical hidden weight, 1/sqrt(30), lies between the two thresholds
+    assert glue["ch21_ex_stag_bfloat16"] < glue["ch21_ex_typical_w"] < glue["ch21_ex_stag_float16"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +186,8 @@ def test_exercise_stagnation_thresholds(glue) -> None:
 
 
 def test_naive_logsumexp_overflows_from_ln_65520(glue) -> None:
-    assert glue["ch21_lse_first_inf"] == 11.09375 == first_float16_above(math.log(65520))
+    assert glue["ch21_lse_threshold"] == pytest.approx(math.log(65520), rel=1e-15)
+    assert glue["ch21_lse_first_inf"] == 11.09375 == first_float16_above(glue["ch21_lse_threshold"])
     assert glue["ch21_lse_stable_finite"] == 1
     assert glue["ch21_lse_stable_max_err"] == 0.0
     assert glue["ch21_lse_1e4"] == float(np.float16(1e4 + math.log(2))) == 10000.0
@@ -194,8 +200,13 @@ def test_exercise_logsumexp_with_n_equal_entries(glue) -> None:
 
 def test_float16_sigmoid_slope_naive_and_stable(glue) -> None:
     # naive: 1 + e^-z rounds to 1 from e^-z <= 2^-11; stable: sigma(-|z|) underflows from e^-z <= 2^-25
-    assert glue["ch21_sig_naive_zero"] == pytest.approx(11 * math.log(2), abs=2.0**-8)
-    assert glue["ch21_sig_stable_zero"] == pytest.approx(25 * math.log(2), abs=2.0**-6)
+    assert glue["ch21_sig_f64_theory"] == pytest.approx(53 * math.log(2), rel=1e-15)
+    assert glue["ch21_sig_naive_theory"] == pytest.approx(11 * math.log(2), rel=1e-15)
+    assert glue["ch21_sig_stable_theory"] == pytest.approx(25 * math.log(2), rel=1e-15)
+    assert glue["ch21_sig_naive_zero"] == pytest.approx(glue["ch21_sig_naive_theory"], abs=2.0**-8)
+    assert glue["ch21_sig_stable_zero"] == pytest.approx(glue["ch21_sig_stable_theory"], abs=2.0**-6)
+    # the slope the naive form drops at z = 8: sigma'(8) = e^-8 / (1 + e^-8)^2
+    assert glue["ch21_sig_exact_8"] == pytest.approx(math.exp(-8) / (1 + math.exp(-8)) ** 2, rel=1e-12)
     assert glue["ch21_sig_stable_max_rel_err_normal"] < 4 * 2.0**-11  # a few unit roundoffs
     assert glue["ch21_sig_stable_rel_err_7"] < 2.0**-10
     assert glue["ch21_sig_naive_rel_err_7"] > 0.02

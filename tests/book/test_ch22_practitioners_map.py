@@ -45,7 +45,8 @@ def test_exercise_two_dimensional_kernel_gives_k_squared(glue) -> None:
 
 def test_activation_scale_at_initialisation(glue) -> None:
     # standard init for tanh: about sqrt(1/3) per layer (the linear regime), a little less as tanh contracts
-    assert 0.5 < glue["ch22_rms_std_factor"] < math.sqrt(1 / 3)
+    assert glue["ch22_rms_std_theory"] == pytest.approx(math.sqrt(1 / 3), rel=1e-15)
+    assert 0.5 < glue["ch22_rms_std_factor"] < glue["ch22_rms_std_theory"]
     assert glue["ch22_rms_std_factor_sd"] < 0.03
     assert glue["ch22_rms_std_last"] < 0.1
     assert 0.5 < glue["ch22_rms_he_min"] <= glue["ch22_rms_he_max"] < 2.0
@@ -124,6 +125,7 @@ def test_divergence_and_where_it_shows_first(glue) -> None:
     # the exercise finds the failing step again, and the overflow born inside the stack, not at layer 1
     assert glue["ch22_ex_first_step"] == glue["ch22_diverge_step_seed0"]
     assert 2 <= glue["ch22_ex_first_layer_all"] <= glue["ch22_ex_first_layer"] <= 6
+    assert glue["ch22_f64_max"] == pytest.approx((2 - 2.0**-52) * 2.0**1023, rel=1e-15)
 
 
 def test_clipping_statistics(glue) -> None:
