@@ -24,6 +24,7 @@ __all__ = [
     "check_positive",
     "check_rng",
     "check_instance",
+    "per_layer",
     "lookup",
 ]
 
@@ -128,6 +129,27 @@ def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
 
 
 T = TypeVar("T")
+
+
+def per_layer(x: Any, name: str) -> list[tuple[str, Any]]:
+    """One entry per layer as ``[(label for messages, value), ...]``, first layer first.
+
+    A list or tuple is labelled by position from 0 (``grads[0]``), a dict by its keys in sorted
+    order (``grads[1]`` for gradlab's dicts keyed 1..L). The values are returned unchecked.
+    """
+    if isinstance(x, Mapping):
+        try:
+            keys = sorted(x)
+        except TypeError:
+            raise TypeError(f"{name} must be a dict with sortable keys (layer numbers), got keys {list(x)!r}") from None
+        items = [(f"{name}[{k!r}]", x[k]) for k in keys]
+    elif isinstance(x, (list, tuple)):
+        items = [(f"{name}[{i}]", v) for i, v in enumerate(x)]
+    else:
+        raise TypeError(f"{name} must be a list, tuple or dict of arrays, one per layer, got {type(x).__name__}")
+    if not items:
+        raise ValueError(f"{name} must hold at least one layer, got an empty {type(x).__name__}")
+    return items
 
 
 def check_instance(value: Any, cls: type[T], name: str) -> T:

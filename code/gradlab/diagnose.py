@@ -75,7 +75,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import check_instance, check_positive, check_positive_int, check_real, lookup
+from ._validate import check_instance, check_positive, check_positive_int, check_real, lookup, per_layer
 from .mlp import Forward, Gradients, Network, check_net
 
 __all__ = [
@@ -262,18 +262,7 @@ def _layers(x: Any, name: str, *, allow_none: bool = False) -> list[tuple[str, A
     A list or tuple is labelled by position from 0, a dict by its keys in sorted order. With
     ``allow_none`` an entry may be ``None`` (nothing measured for that layer).
     """
-    if isinstance(x, Mapping):
-        try:
-            keys = sorted(x)
-        except TypeError:
-            raise TypeError(f"{name} must be a dict with sortable keys (layer numbers), got keys {list(x)!r}") from None
-        items = [(f"{name}[{k!r}]", x[k]) for k in keys]
-    elif isinstance(x, (list, tuple)):
-        items = [(f"{name}[{i}]", v) for i, v in enumerate(x)]
-    else:
-        raise TypeError(f"{name} must be a list, tuple or dict of arrays, one per layer, got {type(x).__name__}")
-    if not items:
-        raise ValueError(f"{name} must hold at least one layer, got an empty {type(x).__name__}")
+    items = per_layer(x, name)
     return [(label, None if (allow_none and v is None) else _float_array(v, label)) for label, v in items]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from ._validate import as_array, check_positive_int
+from ._validate import as_array, check_positive_int, per_layer
 
 __all__ = [
     "PALETTE", "MARKERS", "RC", "SEQUENTIAL_CMAP", "style", "figure", "plot_lines",
@@ -364,18 +364,7 @@ def plot_layer_histograms(
     ncols : int, optional
         Panels per row; default ``min(L, 3)``.
     """
-    if isinstance(arrays, Mapping):
-        try:
-            keys = sorted(arrays)
-        except TypeError:
-            raise TypeError(f"arrays must be a dict with sortable keys (layer numbers), got keys {list(arrays)!r}") from None
-        items = [(f"arrays[{k!r}]", arrays[k]) for k in keys]
-    elif isinstance(arrays, (list, tuple)):
-        items = [(f"arrays[{i}]", v) for i, v in enumerate(arrays)]
-    else:
-        raise TypeError(f"arrays must be a list, tuple or dict of arrays, one per layer, got {type(arrays).__name__}")
-    if not items:
-        raise ValueError("arrays must hold at least one layer")
+    items = per_layer(arrays, "arrays")
     if not isinstance(log, (bool, np.bool_)):
         raise TypeError(f"log must be a bool, got {type(log).__name__}")
     if not isinstance(xlabel, str):

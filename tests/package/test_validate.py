@@ -100,3 +100,14 @@ def test_check_instance_names_the_argument_and_the_class_by_import_path() -> Non
     # the modules' public entry points say the same
     with pytest.raises(TypeError, match=r"^net must be a gradlab\.mlp\.Network, got dict$"):
         mlp.check_net({})
+
+
+def test_per_layer_labels_lists_by_position_and_dicts_by_key() -> None:
+    assert V.per_layer(["a", "b"], "grads") == [("grads[0]", "a"), ("grads[1]", "b")]
+    assert V.per_layer({2: "b", 1: "a"}, "W") == [("W[1]", "a"), ("W[2]", "b")]
+    with pytest.raises(TypeError, match=r"^grads must be a list, tuple or dict of arrays, one per layer, got ndarray$"):
+        V.per_layer(np.ones(3), "grads")
+    with pytest.raises(ValueError, match=r"^grads must hold at least one layer, got an empty tuple$"):
+        V.per_layer((), "grads")
+    with pytest.raises(TypeError, match="sortable keys"):
+        V.per_layer({1: "a", "x": "b"}, "grads")
