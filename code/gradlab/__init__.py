@@ -5,7 +5,7 @@ chapters whose code uses it; that list is generated from the chapters at each bu
 """
 
 from . import (
-    activations, bptt, chain, data, deeplinear, diagnose, dynamics, gradcheck, gru, init, isometry, losses, lstm, mlp,
+    activations, bptt, chain, data, deeplinear, diagnose, dynamics, explorable, gradcheck, gru, init, isometry, losses, lstm, mlp,
     normalization, normnet, optim, precision, products, quadrature, residual, rnn, saturation, seqtasks, shattered, tables,
     theory, train, wide,
 )
@@ -16,6 +16,6 @@ __all__ = [
     "activations", "chain", "data", "gradcheck", "init", "losses", "mlp",
     "products", "saturation", "tables", "quadrature", "theory", "isometry", "deeplinear", "train", "wide",
     "normalization", "normnet", "residual", "optim", "shattered", "bptt", "rnn", "lstm", "gru", "seqtasks", "dynamics",
-    "diagnose", "precision",
+    "diagnose", "precision", "explorable",
     "__version__",
 ]

@@ -49,7 +49,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq
 
 from . import activations
-from ._validate import as_array, check_finite, check_nonnegative, check_positive
+from ._validate import as_array, check_finite, check_nonnegative, check_positive, check_positive_int
 from .quadrature import _bivariate_expectation, _check_variance, _expectation
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "length_map_slope",
     "fixed_point_q",
     "chi1",
+    "delta_profile",
     "correlation_map",
     "fixed_point_c",
     "chi_c",
@@ -298,6 +299,58 @@ def chi1(activation: ActivationLike, sigma_w2: float, sigma_b2: float, *, q: flo
     """
     act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
     return _chi1(act, sw2, _resolve_q(act, sw2, sb2, q))
+
+
+def delta_profile(
+    activation: ActivationLike, sigma_w2: float, sigma_b2: float, *, q1: float, depth: int
+) -> Array:
+    r"""Mean square of :math:`\delta^{(l)}` in each layer of a wide network, predicted layer by layer.
+
+    Forward, the variances follow the length map from :math:`q^{(1)}`:
+    :math:`q^{(l+1)} = \sigma_w^2\,\mathbb E[g(\sqrt{q^{(l)}}\xi)^2] + \sigma_b^2`. Backward,
+    :math:`\delta^{(l)} = g'(z^{(l)}) \odot W^{(l+1)\top}\delta^{(l+1)}` multiplies the mean square
+    by :math:`\chi_1(q^{(l)}) = \sigma_w^2\,\mathbb E[g'(\sqrt{q^{(l)}}\xi)^2]` when all widths are
+    equal, and :math:`\delta^{(L)} = g'(z^{(L)}) \odot \partial\mathcal L/\partial a^{(L)}`, so
+
+    .. math:: \frac{\mathbb E[(\delta^{(l)}_i)^2]}{\mathbb E[(\partial\mathcal L/\partial a^{(L)}_i)^2]}
+              = \frac{1}{\sigma_w^2} \prod_{k=l}^{L} \chi_1(q^{(k)}).
+
+    Unlike :math:`\chi_1^{L-l}` this holds before :math:`q^{(l)}` has settled at :math:`q^*`, and where
+    there is no :math:`q^*` at all (relu with :math:`\sigma_w^2 > 2`). It rests on the mean-field
+    assumption that the backward weights are independent of the forward ones.
+
+    Parameters
+    ----------
+    activation, sigma_w2, sigma_b2
+        As in :func:`length_map`.
+    q1 : float
+        :math:`q^{(1)}`, the variance of :math:`z^{(1)}`, ``> 0``.
+    depth : int
+        L, the number of layers with weights, ``>= 1``.
+
+    Returns
+    -------
+    ndarray of float64, shape (L,)
+        Entry ``l - 1`` is the predicted mean square of :math:`\delta^{(l)}`, per unit mean square of
+        :math:`\partial\mathcal L/\partial a^{(L)}`.
+
+    Raises
+    ------
+    ValueError
+        If ``q1`` is not positive and finite, ``depth`` is not a positive integer, or the variance
+        overflows on the way up, plus the argument errors of :func:`length_map`.
+    """
+    act, sw2, sb2 = _params(activation, sigma_w2, sigma_b2)
+    q = check_positive(q1, "q1")
+    L = check_positive_int(depth, "depth")
+    chi = np.empty(L)
+    for l in range(L):
+        chi[l] = _chi1(act, sw2, q)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported just below
+            q = float(_length(act, sw2, sb2, q))
+        if not math.isfinite(q):
+            raise ValueError(f"the variance q overflows after {l + 1} layers (q1={q1}, sigma_w2={sw2}): use fewer layers")
+    return np.cumprod(chi[::-1])[::-1] / sw2
 
 
 # ---------------------------------------------------------------------------

@@ -57,3 +57,37 @@ EXECUTED = re.compile(r"book/(\w+)\.md: Executed notebook in ([\d.]+) seconds")
 def executions(log: Path) -> Counter[str]:
     """How many times a build executed each page, from its log (MyST-NB logs one line per execution)."""
     return Counter(m.group(1) for m in EXECUTED.finditer(log.read_text(encoding="utf-8", errors="replace")))
+
+
+EXPLORABLE = re.compile(r'<script[^>]*class="gl-x-data"[^>]*>(.*?)</script>', re.DOTALL)  # the HTML writer reorders attributes
+
+
+def explorables(page: str) -> dict[str, dict[str, Any]]:
+    """``{name: spec}`` for every explorable (``gradlab.explorable``) on the built HTML page ``book/<page>``.
+
+    The spec is the JSON the page embeds: ``controls``, ``panels``, ``xs`` and ``cells``. Cells are in
+    row-major order over the controls; curve ``[i, y]`` is drawn at ``x = spec["xs"][i]``.
+    The ``"bytes"`` entry is the size of the explorable's HTML on the page.
+    """
+    html_path = build_dir() / "html" / "book" / f"{page}.html"
+    if not html_path.exists():
+        raise FileNotFoundError(f"{html_path} does not exist: build the book first (make strict)")
+    text = html_path.read_text(encoding="utf-8")
+    found = {}
+    for m in EXPLORABLE.finditer(text):
+        spec = json.loads(m.group(1))
+        start = text.rfind("<div", 0, text.find(f'id="gl-x-{spec["name"]}"'))
+        spec["bytes"] = len(text[start:m.end()].encode("utf-8"))
+        found[spec["name"]] = spec
+    return found
+
+
+def explorable_cell(spec: dict[str, Any], **setting: Any) -> dict[str, Any]:
+    """The cell of ``spec`` for ``setting`` (control name -> value; unnamed controls at their default),
+    with each curve as ``(x, y)`` lists."""
+    flat = 0
+    for c in spec["controls"]:
+        k = c["values"].index(setting[c["name"]]) if c["name"] in setting else c["default"]
+        flat = flat * len(c["values"]) + k
+    cell = spec["cells"][flat]
+    return dict(cell, curves=[[(spec["xs"][i], y) for i, y in panel] for panel in cell["curves"]])

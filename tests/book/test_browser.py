@@ -611,3 +611,132 @@ def test_chapter_screenshots(survey: Survey, site: Path, name: str, viewport: di
         size = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")  # PNG IHDR
         assert size == (viewport["width"], viewport["height"]), f"{shot} is {size}, not the {name} viewport"
         assert shot.stat().st_size > 10_000, f"{shot} looks empty"
+
+
+# --------------------------------------------------------------------------- explorables
+
+EXPLORABLE_MARK = 'class="gl-explorable"'
+# Each control in turn: focus reaches it by Tab from the previous one, one arrow key moves it, and
+# then the chart and the printed values must both differ from before. Returns what was seen.
+DRIVE_STATE = """(root) => ({
+  setting: root.getAttribute('data-setting'),
+  readyMs: Number(root.getAttribute('data-ready-ms')),
+  readout: root.querySelector('.gl-x-readout').textContent,
+  charts: Array.from(root.querySelectorAll('svg[role="img"]')).map(s => s.innerHTML).join('|'),
+  controls: Array.from(root.querySelectorAll('input, select')).map(c => ({
+    id: c.id, tag: c.tagName, value: c.value, max: c.max || String(c.options ? c.options.length - 1 : 0),
+    label: (document.querySelector('label[for="' + c.id + '"]') || {}).textContent || '',
+    valuetext: c.getAttribute('aria-valuetext'),
+    shown: c.tagName === 'INPUT' ? (document.getElementById(c.id + '-value') || {}).textContent : null})),
+})"""
+
+
+def explorable_pages(site: Path) -> list[str]:
+    return [p for p in site_pages(site) if EXPLORABLE_MARK in (site / p).read_text(encoding="utf-8")]
+
+
+@dataclass
+class Drive:
+    page: str
+    viewport: str
+    name: str
+    ready_ms: float
+    load_ms: float
+    problems: list[str] = field(default_factory=list)
+
+
+def _drive(page: Any, page_path: str, viewport: str) -> list[Drive]:
+    drives = []
+    load_ms = page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd")
+    for root in page.locator(".gl-explorable").all():
+        name = root.get_attribute("id") or "?"
+        root.scroll_into_view_if_needed()
+        state = root.evaluate(DRIVE_STATE)
+        drive = Drive(page_path, viewport, name, state["readyMs"], load_ms)
+        drives.append(drive)
+        if state["setting"] is None:
+            drive.problems.append("never drawn (no data-setting)")
+            continue
+        for i, control in enumerate(state["controls"]):
+            if not control["label"].strip():
+                drive.problems.append(f"{control['id']}: no visible label")
+            if i == 0:
+                page.focus(f"#{control['id']}")
+            else:
+                page.keyboard.press("Tab")
+            focused = page.evaluate("() => document.activeElement && document.activeElement.id")
+            if focused != control["id"]:
+                drive.problems.append(f"Tab reached {focused!r}, not {control['id']}")
+                page.focus(f"#{control['id']}")
+            at_end = int(control["value"]) >= int(control["max"])
+            if control["tag"] == "SELECT":
+                page.keyboard.press("ArrowUp" if at_end else "ArrowDown")
+            else:
+                page.keyboard.press("ArrowLeft" if at_end else "ArrowRight")
+            after = root.evaluate(DRIVE_STATE)
+            moved = after["controls"][i]
+            if moved["value"] == control["value"]:
+                drive.problems.append(f"{control['id']}: the arrow key did not move it")
+            if after["setting"] == state["setting"]:
+                drive.problems.append(f"{control['id']}: the setting did not change")
+            if after["charts"] == state["charts"]:
+                drive.problems.append(f"{control['id']}: the chart did not change")
+            if after["readout"] == state["readout"]:
+                drive.problems.append(f"{control['id']}: the printed values did not change")
+            if moved["tag"] == "INPUT" and not (moved["valuetext"] == moved["shown"] and moved["shown"]):
+                drive.problems.append(f"{control['id']}: aria-valuetext {moved['valuetext']!r} is not the shown value {moved['shown']!r}")
+            state = after
+    return drives
+
+
+@pytest.fixture(scope="module")
+def drives(site: Path, base_url: str, browser: Any) -> list[Drive]:
+    found: list[Drive] = []
+    for viewport, size, phone in (("desktop", DESKTOP, False), ("phone", PHONE, True)):
+        for page_path in explorable_pages(site):
+            context, page, visit = _watched_page(browser, base_url, size, phone=phone)
+            try:
+                page.goto(base_url + page_path, wait_until="load", timeout=NAV_TIMEOUT_MS)
+                result = _drive(page, page_path, viewport)
+            finally:
+                context.close()
+            errors = visit.console_errors + visit.page_errors + visit.external + visit.bad_responses
+            if errors:
+                result.append(Drive(page_path, viewport, "(page)", 0.0, 0.0, [f"while driving: {e}" for e in errors]))
+            found += result
+    return found
+
+
+def test_explorables_are_driven_by_keyboard(drives: list[Drive], site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every explorable, at both sizes: each control is reached by Tab and moved by an arrow key, and
+    the chart and the printed values follow; no console error or outside request meanwhile."""
+    assert drives, "no explorable was driven"
+    with capsys.disabled():
+        for d in drives:
+            if d.name != "(page)":
+                print(f"\n[explorable] {d.page} {d.name} [{d.viewport}]: drawn {d.ready_ms:.0f} ms after navigation, "
+                      f"load event at {d.load_ms:.0f} ms", end="")
+        print()
+    offenders = {f"{d.page} {d.name} [{d.viewport}]": d.problems for d in drives if d.problems}
+    assert not offenders, "explorables that do not work by keyboard:" + _fmt(offenders)
+
+
+def test_the_book_has_four_explorables(drives: list[Drive], site: Path) -> None:
+    names = {d.name for d in drives if d.name != "(page)"}
+    assert len(names) >= 4, f"fewer than four explorables in the book: {sorted(names)} on {explorable_pages(site)}"
+
+
+def test_explorables_are_usable_within_a_second_of_load(drives: list[Drive]) -> None:
+    late = {f"{d.page} {d.name} [{d.viewport}]": f"drawn at {d.ready_ms:.0f} ms, load at {d.load_ms:.0f} ms"
+            for d in drives if d.name != "(page)" and not 0 < d.ready_ms <= d.load_ms + 1000}
+    assert not late, "explorables drawn later than 1 s after the page's load event:" + _fmt(late)
+
+
+def test_explorable_script_is_served_once_and_only_where_used(site: Path) -> None:
+    script = site / "explorable" / "explorable.js"
+    assert script.is_file(), "the site has no explorable/explorable.js (see _ext/explorables.py)"
+    assert not list((site / "_static").rglob("explorable*.js")), "the script must not be in _static/ (every page would load it)"
+    tag = re.compile(r'<script[^>]*src="[^"]*explorable/explorable\.js"')
+    for p in site_pages(site):
+        text = (site / p).read_text(encoding="utf-8")
+        assert bool(tag.search(text)) == (EXPLORABLE_MARK in text), f"{p}: script tag and explorables disagree"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from gradlab import activations, saturation, theory
@@ -315,3 +316,60 @@ def test_ex_tanh_window_is_twice_the_sigmoid_window_at_four_times_the_weight(glu
     assert glue["ch4_ex_tanh_w_star"] == pytest.approx(glue["ch4_wmax_w"] / 4, rel=1e-8)
     assert glue["ch4_ex_tanh_width_star"] == pytest.approx(2 * glue["ch4_wmax_width"], rel=1e-13)
     assert glue["ch4_ex_tanh_w_star"] == pytest.approx(glue["ch4_ex_w_star"] / 4, rel=1e-15)
+
+
+# ---------------------------------------------------------------- the explorable (gradlab.explorable)
+# Read from the built page. Curves are stored with 3 significant digits (relative error <= 5e-4 after
+# rounding), readout values with 6.
+
+ROUNDED = 5e-3  # the stored curves' rounding, with a margin
+
+
+@pytest.fixture(scope="module")
+def explore():
+    from bookglue import explorables
+
+    return explorables(PAGE)["ch4-factor"]
+
+
+def test_explorable_fits_its_budget(explore) -> None:
+    assert explore["bytes"] <= 150_000
+    assert len(explore["cells"]) == len(explore["controls"][0]["values"]) * len(explore["controls"][1]["values"])
+
+
+def test_explorable_factor_and_window_are_gradlab_s(explore) -> None:
+    from bookglue import explorable_cell
+
+    for w, b in ((8, 0), (16, -4), (2, 1), (4, -2)):
+        cell = explorable_cell(explore, w=w, b=b)
+        (a, factor), (ends, level) = cell["curves"][0]
+        expected = abs(w) * activations.dsigmoid(w * np.asarray(a) + b)
+        np.testing.assert_allclose(factor, expected, rtol=ROUNDED, atol=1e-300)
+        assert cell["values"]["width"] == pytest.approx(float(saturation.window_width(w)), rel=1e-5, abs=1e-12)
+        assert cell["values"]["peak"] == pytest.approx(abs(w) / 4, rel=1e-6)
+        if abs(w) >= 4:  # the factor reaches 1 exactly inside the drawn window
+            lo, hi = ends
+            inside = np.asarray(factor) >= 1 + ROUNDED
+            assert np.all((np.asarray(a)[inside] >= lo) & (np.asarray(a)[inside] <= hi))
+            assert hi - lo == pytest.approx(cell["values"]["width"], rel=1e-2, abs=1e-2)
+
+
+def test_explorable_chain_stays_under_its_ceiling_and_meets_it_at_b_minus_w_over_2(explore, glue) -> None:
+    ws, bs = explore["controls"][0]["values"], explore["controls"][1]["values"]
+    L = 12
+    met = 0
+    for i, w in enumerate(ws):
+        for j, b in enumerate(bs):
+            cell = explore["cells"][i * len(bs) + j]
+            ceiling = (abs(w) / 4) ** L
+            assert cell["values"]["product"] <= ceiling * (1 + 1e-5)
+            (_, product), (_, roof) = cell["curves"][1]
+            assert all(p <= r * (1 + ROUNDED) for p, r in zip(product, roof))
+            if b == -w / 2:
+                assert cell["values"]["product"] == pytest.approx(ceiling, rel=1e-5)
+                met += 1
+            else:
+                assert cell["values"]["product"] < 0.99 * ceiling
+    assert met >= 3   # w = 2, 4, 8 with b = -1, -2, -4
+    assert glue["ch4_explore_fixed"] == pytest.approx(2.0**12, rel=1e-12)
+    assert glue["ch4_explore_off"] < 1e-3 * glue["ch4_explore_fixed"]
