@@ -53,12 +53,19 @@ _ORDER: int = 16  # nodes per panel
 _Q_GRADED: float = 20.0  # above this largest q, the panels next to 0 are graded (see the Numerics note)
 
 
+# The 16-point Gauss–Legendre rule on [-1, 1], computed once: leggauss solves an eigenproblem, and
+# the graded rules of large q and of correlations near 1 rebuild their panels on every call.
+_LEGENDRE: tuple[Array, Array] = leggauss(_ORDER)
+for _a in _LEGENDRE:
+    _a.flags.writeable = False
+
+
 def _panels(edges: Array) -> tuple[Array, Array]:
     """Gauss–Legendre nodes on the panels ``edges[..., k] .. edges[..., k+1]``, Gaussian density in the weights.
 
     ``edges`` has shape (..., P + 1); nodes and (unnormalised) weights have shape (..., 16 P).
     """
-    t, w = leggauss(_ORDER)
+    t, w = _LEGENDRE
     left = edges[..., :-1, None]
     h = np.diff(edges, axis=-1)[..., None]
     x = (left + 0.5 * h * (t + 1.0)).reshape(*edges.shape[:-1], -1)
