@@ -374,7 +374,8 @@ def build(
 
     ``compute(**setting)`` returns ``{"curves": [[(x, y), ...] per panel], "values": {key: number}}``:
     one ``(x, y)`` pair per series of each panel, in order, and a number for each ``readout`` key.
-    ``readout`` lists ``(key, label, format)``: the page prints ``label = format(value)`` for each.
+    ``readout`` lists ``(key, label, format)``: the page prints ``label = format(value)`` for each (an
+    infinite value as ∞; a string value as ``label: value``).
     A control's default is its first value unless given.
 
     Raises
@@ -382,7 +383,7 @@ def build(
     ValueError
         If the name is not a lower-case slug, a control has no, repeated or mixed values or a default
         outside them, a scale or style is unknown, or ``compute`` returns the wrong number of curves,
-        curves of mismatched shapes, a non-finite readout value, or nothing to draw on a panel.
+        curves of mismatched shapes, a NaN readout value, or nothing to draw on a panel.
     TypeError
         If a control, panel, series or readout entry has the wrong type, or ``compute`` returns
         something other than the mapping described above.
@@ -416,11 +417,16 @@ def build(
         for key, label, fmt in readout:
             if key not in values:
                 raise ValueError(f"{where} returned no value for the readout key {key!r}")
+            if isinstance(values[key], str):  # a word, e.g. the name of a phase
+                kept[key] = values[key]
+                text.append(f"{label}: {values[key]}")
+                continue
             v = float(values[key])
-            if not math.isfinite(v):
-                raise ValueError(f"{where}: readout value {key!r} is {v}, not finite")
-            kept[key] = float(f"{v:.6g}")
-            text.append(f"{label} = {format(v, fmt)}")
+            if math.isnan(v):
+                raise ValueError(f"{where}: readout value {key!r} is NaN")
+            # an infinite value (a depth scale at the edge of chaos) is printed as such, stored as null
+            kept[key] = float(f"{v:.6g}") if math.isfinite(v) else None
+            text.append(f"{label} = {format(v, fmt) if math.isfinite(v) else ('−' if v < 0 else '') + '∞'}")
         for key, v in values.items():  # extra values: kept for the tests, not printed (NaN as null)
             if key not in kept:
                 try:

@@ -153,13 +153,13 @@ def test_bad_specifications_are_refused(change: dict, error: type, match: str) -
     ({"curves": [[([0, 1], [0]), ([0], [0])], [([1], [1])]]}, ValueError, "1-D arrays of one non-zero length"),
     ({"curves": [[(1, 2, 3), ([0], [0])], [([1], [1])]]}, TypeError, r"must be a pair \(x, y\)"),
     ({"curves": [[([0], [0]), ([0], [0])], [([1], [1])]], "values": {"w": 1.0}}, ValueError, "no value for the readout key 'half'"),
-    ({"curves": [[([0], [0]), ([0], [0])], [([1], [1])]], "values": {"w": np.inf, "half": 1}}, ValueError, "'w' is inf, not finite"),
+    ({"curves": [[([0], [0]), ([0], [0])], [([1], [1])]], "values": {"w": np.nan, "half": 1}}, ValueError, "'w' is NaN"),
     ({"curves": [[([0], [0]), ([0], [0])], [([1], [1])]], "values": {"w": 1, "half": 1, "x": "a"}}, TypeError, "must be a real number"),
 ])
 def test_bad_results_of_compute_are_refused_naming_the_setting(result: object, error: type, match: str) -> None:
     with pytest.raises(error, match=match) as info:
         make(compute=lambda w, act: result)
-    if "readout" not in match and "real number" not in match and "not finite" not in match:
+    if "readout" not in match and "real number" not in match and "NaN" not in match:
         return
     assert "compute(w=0.5, act='linear')" in str(info.value)
 
@@ -176,3 +176,12 @@ def test_unknown_setting_names_and_values_are_refused() -> None:
         x.cell(v=1.0)
     with pytest.raises(ValueError, match=r"w must be one of \[0.5, 1.0, 2.0\], got 3.0"):
         x.cell(w=3.0)
+
+
+def test_infinite_and_word_readouts_are_printed_as_such() -> None:
+    x = ex.build("w", "words", [ex.Control("k", "k", (1, 2))], [ex.Panel("p", "x", "y", (ex.Series("s"),))],
+                 lambda k: {"curves": [[([0.0], [k])]], "values": {"xi": np.inf if k == 1 else 3.0,
+                                                                    "phase": "ordered" if k == 1 else "chaotic"}},
+                 readout=[("xi", "ξ", ".1f"), ("phase", "phase", "")])
+    assert x.cell(k=1)["text"] == "ξ = ∞; phase: ordered" and x.cell(k=1)["values"] == {"xi": None, "phase": "ordered"}
+    assert x.cell(k=2)["text"] == "ξ = 3.0; phase: chaotic"
