@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from gradlab import theory
@@ -207,3 +208,63 @@ def test_exercises(glue) -> None:
     assert chi ** (L - 1) >= 1e-6 > chi**L
     assert glue["ch7_ex_budget_6xi"] < L  # "the trainability limit 6 xi_c is reached well before it"
     assert glue["ch7_ex_budget_6xi"] == pytest.approx(6 * glue["ch7_xic_1"], rel=1e-12)
+
+
+# ---------------------------------------------------------------- the explorable (gradlab.explorable)
+# Read from the built page: curves with 3 significant digits, readout values with 6.
+
+
+@pytest.fixture(scope="module")
+def explore():
+    from bookglue import explorables
+
+    return explorables(PAGE)["ch7-phase"]
+
+
+def test_explorable_fits_its_budget(explore, glue) -> None:
+    assert explore["bytes"] <= 150_000
+    n = 1
+    for c in explore["controls"]:
+        n *= len(c["values"])
+    assert len(explore["cells"]) == n == glue["ch7_explore_settings"]
+
+
+def test_explorable_theory_values_are_gradlab_s(explore) -> None:
+    from bookglue import explorable_cell
+
+    for act, sw2, sb2 in (("tanh", 1.5, 0.05), ("tanh", 4, 0.3), ("sigmoid", 128, 0.05), ("tanh", 0.5, 0)):
+        v = explorable_cell(explore, activation=act, sigma_w2=sw2, sigma_b2=sb2)["values"]
+        assert v["chi1"] == pytest.approx(theory.chi1(act, sw2, sb2), rel=1e-5)
+        assert v["q_star"] == pytest.approx(theory.fixed_point_q(act, sw2, sb2), rel=1e-5, abs=1e-12)
+        xi_c = theory.depth_scale(act, sw2, sb2)[1]
+        assert (v["xi_c"] is None) == math.isinf(xi_c)   # an infinite depth scale is stored as null
+        if v["xi_c"] is not None:
+            assert v["xi_c"] == pytest.approx(xi_c, rel=1e-5)
+        # the mean-field curve is gradlab.theory.delta_profile from the network's own q^(1)
+        (_, predicted) = explorable_cell(explore, activation=act, sigma_w2=sw2, sigma_b2=sb2)["curves"][1][1]
+        expected = np.sqrt(theory.delta_profile(act, sw2, sb2, q1=v["q1"], depth=len(predicted)))
+        np.testing.assert_allclose(predicted, expected, rtol=5e-3)
+
+
+def test_explorable_phase_names_follow_chi1_and_the_critical_lines_are_critical(explore) -> None:
+    for cell in explore["cells"]:
+        chi, phase = cell["values"]["chi1"], cell["values"]["phase"]
+        assert phase == ("on the edge of chaos" if abs(chi - 1) < 1e-9 else
+                         "ordered (gradients vanish)" if chi < 1 else "chaotic (gradients explode)")
+    assert sum(c["values"]["phase"] == "on the edge of chaos" for c in explore["cells"]) >= 1   # tanh, 1, 0
+    lines = explore["panels"][0]["static"]
+    for line, act in zip(lines, ("tanh", "sigmoid")):
+        sw2, sb2 = line["xy"]
+        for k in (0, len(sw2) // 2, len(sw2) - 1):   # stored with 3 significant digits
+            assert theory.critical_sigma_w2(act, sb2[k]) == pytest.approx(sw2[k], rel=5e-3)
+
+
+def test_explorable_measured_profiles_follow_mean_field(glue) -> None:
+    # Measured on one seeded network of width 100 per setting (factors of 1.59 and 2.76 on this
+    # machine; the bounds leave 1.5 times that in log units for other BLAS kernels).
+    assert 1 < glue["ch7_explore_factor_core"] < 2.0
+    assert glue["ch7_explore_factor_core"] < glue["ch7_explore_factor_all"] < 4.5
+    assert glue["ch7_explore_worst_sw2"] > 4      # "the largest departure" is outside sigma_w2 <= 4
+    assert glue["ch7_explore_clear"] >= 0.8 * glue["ch7_explore_settings"]
+    assert glue["ch7_explore_clear_wrong_side"] == 0   # "in all but 0": every clear setting
+    assert 0 <= glue["ch7_explore_near_wrong_side"] <= glue["ch7_explore_settings"] - glue["ch7_explore_clear"]
