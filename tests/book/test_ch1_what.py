@@ -333,3 +333,115 @@ def test_control_still_below_one_hidden_layer(glue) -> None:
     # "still ends below every run of the network with one hidden layer": best control run (0.81 to 0.87 over
     # the three kernels) below the worst run with one hidden layer (0.95).
     assert glue["ch1_control_acc_max"] < glue["ch1_acc_min_k1"]
+
+
+# --- the explorable: gradients at initialisation in wide random networks ----------------------------
+# Read from the built page (gradlab.explorable): curves are stored with 3 significant digits, readout
+# values with 6. Controls: activation, sigma_w2, sigma_b2, L; panel 0 holds (measured, predicted) RMS of
+# delta^(l) against l, panel 1 measured / predicted.
+
+ROUNDED = 5e-3  # the stored curves' rounding, with a margin
+# Largest |log10(measured / predicted)| over every layer and setting, per activation: measured 0.099
+# (sigmoid), 0.202 (tanh), 0.193 (relu) under the Haswell, Sandybridge and Prescott kernels alike; the
+# bounds are at least 1.5 times that.
+EXPLORE_TOL = {"sigmoid": 0.15, "tanh": 0.31, "relu": 0.3}
+
+
+@pytest.fixture(scope="module")
+def explore():
+    from bookglue import explorables
+
+    return explorables(PAGE)["ch1-delta"]
+
+
+def _settings(explore):
+    import itertools
+
+    names = [c["name"] for c in explore["controls"]]
+    return [dict(zip(names, combo)) for combo in itertools.product(*(c["values"] for c in explore["controls"]))]
+
+
+def test_explorable_fits_its_budget(explore, glue) -> None:
+    assert explore["bytes"] <= 150_000
+    assert [c["name"] for c in explore["controls"]] == ["activation", "sigma_w2", "sigma_b2", "L"]
+    assert len(explore["cells"]) == math.prod(len(c["values"]) for c in explore["controls"])
+    assert glue["ch1_x_n_settings"] == len(explore["cells"])
+    stored = sum(len(y) for cell in explore["cells"] for panel in cell["curves"] for _, y in panel)
+    assert stored <= 12_000
+    assert glue["ch1_x_width"] >= 100 and glue["ch1_x_batch"] >= 16 and glue["ch1_x_n_seeds"] >= 2
+
+
+def test_explorable_predictions_are_gradlab_s(explore) -> None:
+    import numpy as np
+    from bookglue import explorable_cell
+
+    from gradlab import theory
+
+    for act, sw2, sb2, L in (("sigmoid", 1, 1, 20), ("tanh", 1, 0, 30), ("tanh", 0.5, 0.05, 10),
+                             ("relu", 4, 1, 30), ("relu", 0.75, 0, 20)):
+        cell = explorable_cell(explore, activation=act, sigma_w2=sw2, sigma_b2=sb2, L=L)
+        (layers, measured), (_, predicted) = cell["curves"][0]
+        v = cell["values"]
+        assert layers == list(range(1, L + 1))
+        # q^(1) = sigma_w^2 mean(x^2) + sigma_b^2 with standard normal x: mean(x^2) within 5 % of 1
+        assert v["q1"] == pytest.approx(sw2 + sb2, abs=0.05 * sw2)
+        expected = np.sqrt(theory.delta_profile(act, sw2, sb2, q1=v["q1"], depth=L))
+        np.testing.assert_allclose(predicted, expected, rtol=ROUNDED)
+        assert v["ratio_pred"] == pytest.approx(expected[0] / expected[-1], rel=1e-4)
+        assert v["ratio"] == pytest.approx(measured[0] / measured[-1], rel=3 * ROUNDED)
+        q = v["q1"] if act == "relu" else None
+        assert v["chi1"] == pytest.approx(theory.chi1(act, sw2, sb2, q=q), rel=1e-5)
+
+
+def test_explorable_relu_prediction_is_the_closed_form(explore) -> None:
+    # ReLU: chi_1 = sigma_w^2 / 2 at every q, so ||delta^(1)|| / ||delta^(L)|| = (sigma_w^2 / 2)^((L - 1) / 2)
+    for s, cell in zip(_settings(explore), explore["cells"]):
+        if s["activation"] == "relu":
+            chi = s["sigma_w2"] / 2
+            assert cell["values"]["chi1"] == pytest.approx(chi, rel=1e-5)
+            assert cell["values"]["ratio_pred"] == pytest.approx(chi ** ((s["L"] - 1) / 2), rel=1e-4)
+
+
+def test_explorable_measured_agrees_with_mean_field_everywhere(explore, glue) -> None:
+    worst = {act: 0.0 for act in EXPLORE_TOL}
+    for s, cell in zip(_settings(explore), explore["cells"]):
+        (_, measured), (_, predicted) = cell["curves"][0]
+        ((_, quotient),) = cell["curves"][1]
+        from_curves = max(abs(math.log10(m / p)) for m, p in zip(measured, predicted))
+        assert cell["values"]["err"] == pytest.approx(from_curves, abs=0.005)
+        for m, p, r in zip(measured, predicted, quotient):
+            assert r == pytest.approx(m / p, rel=3 * ROUNDED)  # three roundings
+        worst[s["activation"]] = max(worst[s["activation"]], cell["values"]["err"])
+    for act, tol in EXPLORE_TOL.items():
+        assert worst[act] < tol, act
+    assert glue["ch1_x_worst"] == pytest.approx(max(worst.values()), rel=1e-5)
+    assert glue["ch1_x_factor"] == pytest.approx(10 ** glue["ch1_x_worst"], rel=1e-12)
+
+
+def test_explorable_ratios_span_many_decades(explore, glue) -> None:
+    ratios = [cell["values"]["ratio"] for cell in explore["cells"]]
+    assert glue["ch1_x_decades"] == pytest.approx(math.log10(max(ratios) / min(ratios)), rel=1e-4)
+    assert glue["ch1_x_decades"] > 20  # the prose's span, far beyond the tolerance above
+
+
+def test_explorable_tanh_keeps_the_gradient_where_sigmoid_loses_it(explore, glue) -> None:
+    # At sigma_w^2 = 1, sigma_b^2 = 0: tanh has q* = 0 and chi_1 = 1, and ||delta^(1)|| / ||delta^(L)||
+    # stays within a factor 10 at every depth (measured 0.13 to 0.29); sigmoid's is below 1e-5 (measured
+    # at most 2.1e-6).
+    from bookglue import explorable_cell
+
+    for L in explore["controls"][3]["values"]:
+        tanh = explorable_cell(explore, activation="tanh", sigma_w2=1, sigma_b2=0, L=L)["values"]
+        sigmoid = explorable_cell(explore, activation="sigmoid", sigma_w2=1, sigma_b2=0, L=L)["values"]
+        assert tanh["chi1"] == pytest.approx(1.0, rel=1e-6)
+        assert 0.1 < tanh["ratio"] <= 1 and sigmoid["ratio"] < 1e-5
+        if L == 30:
+            assert glue["ch1_x_tanh_ratio"] == pytest.approx(tanh["ratio"], rel=1e-5)
+            assert glue["ch1_x_sigmoid_ratio"] == pytest.approx(sigmoid["ratio"], rel=1e-5)
+    # He initialisation (relu, sigma_w^2 = 2): predicted ratio exactly 1, measured within a factor 2 of it
+    # at every sigma_b^2 and L (measured 0.92 to 1.41)
+    for sb2 in explore["controls"][2]["values"]:
+        for L in explore["controls"][3]["values"]:
+            v = explorable_cell(explore, activation="relu", sigma_w2=2, sigma_b2=sb2, L=L)["values"]
+            assert v["ratio_pred"] == pytest.approx(1.0, rel=1e-5)
+            assert 0.5 < v["ratio"] < 2
