@@ -2,7 +2,9 @@
 
 Nothing here re-runs the chapter's simulations. The closed forms (the latch's attractor and
 folds, Doya's folds and cliff) are written out; the only gradlab calls are analytic ones (the
-mean-field chi, the fixed points of a scalar map) that check properties of glued values.
+mean-field chi, the fixed points of a scalar map) that check properties of glued values, and
+four evaluations of Doya's loss (`dynamics.iterate`, 50 scalar steps each) that check the
+explorable's stored loss curve.
 """
 
 from __future__ import annotations
@@ -151,3 +153,90 @@ def test_exercise_decaying_step_settles_at_the_wall(glue) -> None:
     assert glue["ch16_ex_decay_median_loss"] < 0.01
     assert glue["ch16_ex_decay_median_loss"] < glue["ch16_clip_late_clipped"] / 10
     assert glue["ch16_ex_decay_median_dist"] < 1e-3
+
+
+# --- the explorable "ch16-cliff": descent on b from one start, clipping on or off -------------------
+
+CLIPPED = "norm clipped at θ = 1"
+
+
+def _cliff_explorable():
+    from bookglue import explorables
+
+    return explorables(PAGE)["ch16-cliff"]
+
+
+def _half_unit(v: float) -> float:
+    """Largest error of rounding v to the bundle's 3 significant digits."""
+    return 0.0 if v == 0 else 0.5 * 10 ** (math.floor(math.log10(abs(v))) - 2)
+
+
+def _control(spec, name):
+    return next(c for c in spec["controls"] if c["name"] == name)
+
+
+def _cliff_cells(spec):
+    from bookglue import explorable_cell
+
+    for b0 in _control(spec, "b0")["values"]:
+        for clip in _control(spec, "clip")["values"]:
+            for lr in _control(spec, "lr")["values"]:
+                yield b0, clip, lr, explorable_cell(spec, b0=b0, clip=clip, lr=lr)
+
+
+def test_cliff_explorable_grid_and_size(glue) -> None:
+    spec = _cliff_explorable()
+    assert spec["bytes"] <= 150_000
+    b0s = _control(spec, "b0")["values"]
+    b_c = glue["ch16_cliff_b"]
+    # the prose: ten starts over [-3.2, -2.0], five on each side of b_c; clipping off or at theta = 1
+    assert len(b0s) == 10 and min(b0s) == -3.2 and max(b0s) == -2.0
+    assert sum(b < b_c for b in b0s) == 5 == sum(b > b_c for b in b0s)
+    assert _control(spec, "clip")["values"] == ["off", CLIPPED]
+    assert len(spec["cells"]) == 10 * 2 * len(_control(spec, "lr")["values"])
+    for _, _, _, cell in _cliff_cells(spec):
+        assert len(cell["curves"][1][0][0]) == 101  # 100 steps, and the start
+
+
+def test_cliff_explorable_loss_curve_is_the_chapter_loss(glue) -> None:
+    spec = _cliff_explorable()
+    b_c = glue["ch16_cliff_b"]
+    d, L = spec["panels"][0]["static"][0]["xy"]
+    for dev in (-0.5, -1e-3, 1e-3, 0.3):  # x is stored exactly at these points
+        b = b_c + dev
+        x_T = float(dynamics.iterate(5.0, b, 0.5, 50).x[-1])
+        want = 0.5 * (x_T - 0.7) ** 2
+        assert L[d.index(dev)] == pytest.approx(want, abs=_half_unit(want) * (1 + 1e-9))
+    # the wall is drawn: within 1e-4 of b_c the curve falls from above 3 (left) to below 0.01 (right)
+    left = [y for x, y in zip(d, L) if -1e-4 <= x < 0]
+    right = [y for x, y in zip(d, L) if 0 < x <= 1e-4]
+    assert left and right and max(left) > 3 and min(right) < 0.01
+
+
+def test_cliff_explorable_clipping_bounds_every_step(glue) -> None:
+    spec = _cliff_explorable()
+    b_c, theta = glue["ch16_cliff_b"], 1.0
+    for b0, clip, lr, cell in _cliff_cells(spec):
+        if clip != CLIPPED:
+            continue
+        dist = cell["curves"][0][0][0]  # b_t - b_c at every step, to 3 significant digits
+        for a, b in zip(dist, dist[1:]):
+            assert abs(b - a) <= lr * theta + _half_unit(a) + _half_unit(b) + 1e-12, (b0, lr)
+        v = cell["values"]  # 6 significant digits
+        assert v["longest"] <= lr * theta * (1 + 1e-5)
+        assert v["n_long"] == 0
+        # each side of the valley the loss is monotone, so a run never gets farther from b_c than its
+        # start or one clipped step past the valley floor (which lies within 1e-4 of b_c)
+        assert v["farthest"] <= max(abs(b0 - b_c), lr * theta) * (1 + 1e-5) + 1e-4, (b0, lr)
+
+
+def test_cliff_explorable_plain_descent_is_thrown(glue) -> None:
+    spec = _cliff_explorable()
+    b_c = glue["ch16_cliff_b"]
+    thrown = [(b0, lr) for b0, clip, lr, cell in _cliff_cells(spec) if clip == "off" and cell["values"]["n_long"] >= 1]
+    for lr in _control(spec, "lr")["values"]:  # at every step size some start is thrown
+        assert any(r == lr for _, r in thrown), lr
+    assert any(b0 < b_c for b0, _ in thrown) and any(b0 > b_c for b0, _ in thrown)  # from both sides
+    for b0, lr in thrown:
+        cell = next(c for b, k, r, c in _cliff_cells(spec) if (b, k, r) == (b0, "off", lr))
+        assert cell["values"]["longest"] > 1
