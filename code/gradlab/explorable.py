@@ -49,8 +49,8 @@ __all__ = ["Control", "Series", "Panel", "Explorable", "build", "SCRIPT", "SIGNI
 
 #: The widget's script, served once by the site (the book's Sphinx extension copies it).
 SCRIPT: Path = Path(__file__).with_name("explorable.js")
-#: Curves are stored with this many significant digits: a chart is a few hundred pixels high, so a
-#: thousandth of its range is below one pixel. The readout keeps six.
+#: How many significant digits the stored curves keep (a chart is a few hundred pixels high, so a
+#: thousandth of its range is below one pixel); the readout keeps six.
 SIGNIFICANT_DIGITS = 3
 STYLES = ("line", "dashed", "points", "marker")
 SCALES = ("linear", "log")
@@ -126,7 +126,7 @@ class Explorable:
         return len(self.cells)
 
     def index(self, **setting: Any) -> int:
-        """Position of a setting in :attr:`cells` (row-major over the controls; defaults fill gaps)."""
+        """Position of a setting in ``cells`` (row-major over the controls; defaults fill gaps)."""
         unknown = set(setting) - {c.name for c in self.controls}
         if unknown:
             raise ValueError(f"setting names no control of {self.name!r}: {sorted(unknown)}")
@@ -141,7 +141,7 @@ class Explorable:
     def cell(self, **setting: Any) -> dict[str, Any]:
         """What the page shows for one setting: ``curves``, ``values`` and the printed ``text``.
 
-        ``curves[j][k]`` is ``[x, y]`` for series k of panel j (x is stored once in :attr:`xs`, and
+        ``curves[j][k]`` is ``[x, y]`` for series k of panel j (x is stored once in ``xs``, and
         the cell refers to it by position; this method puts it back).
         """
         cell = self.cells[self.index(**setting)]
