@@ -351,6 +351,13 @@ def _check_spec(name: Any, title: Any, controls: Any, panels: Any, readout: Any)
             raise TypeError(f"panels must hold gradlab.explorable.Panel objects, got {type(p).__name__}")
         if p.xscale not in SCALES or p.yscale not in SCALES:
             raise ValueError(f"panel {p.title!r}: xscale and yscale must be one of {SCALES}, got {p.xscale!r}, {p.yscale!r}")
+        for axis, lim, scale in (("xlim", p.xlim, p.xscale), ("ylim", p.ylim, p.yscale)):
+            if lim is None:
+                continue
+            ok = len(lim) == 2 and all(isinstance(v, (int, float)) and math.isfinite(v) for v in lim) and lim[0] < lim[1]
+            if not ok or (scale == "log" and lim[0] <= 0):
+                raise ValueError(f"panel {p.title!r}: {axis} must be (low, high) with low < high"
+                                 f"{' and low > 0 (log scale)' if scale == 'log' else ''}, got {lim!r}")
         for s in list(p.series) + [s for s, _, _ in p.static]:
             if not isinstance(s, Series):
                 raise TypeError(f"panel {p.title!r}: series must be gradlab.explorable.Series objects, got {type(s).__name__}")

@@ -140,6 +140,8 @@ def test_script_ships_with_the_package() -> None:
     (dict(panels=[ex.Panel("p", "x", "y", (ex.Series("s"),), yscale="symlog")]), ValueError, "xscale and yscale"),
     (dict(panels=[ex.Panel("p", "x", "y", (ex.Series("s", style="bars"),))]), ValueError, "series style"),
     (dict(readout=[("w", "w")]), TypeError, "readout entries"),
+    (dict(panels=[ex.Panel("p", "x", "y", (ex.Series("s"),), xlim=(1.0, 1.0))]), ValueError, r"xlim must be \(low, high\)"),
+    (dict(panels=[ex.Panel("p", "x", "y", (ex.Series("s"),), ylim=(0.0, 1.0), yscale="log")]), ValueError, r"low > 0 \(log scale\)"),
 ])
 def test_bad_specifications_are_refused(change: dict, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
